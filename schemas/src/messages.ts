@@ -1,0 +1,141 @@
+// Messages between an agent and the controller. Both sides validate against these definitions;
+// the JSON Schemas under schemas/json/ let an agent in another language be checked too.
+import { Type, type Static } from '@sinclair/typebox';
+
+const RunRef = {
+  runId: Type.String({ minLength: 1, maxLength: 64 }),
+  attempt: Type.Integer({ minimum: 1 }),
+};
+
+export const LogLine = Type.Object(
+  {
+    ts: Type.Number({ description: 'Milliseconds since the epoch.' }),
+    stream: Type.Union([Type.Literal('stdout'), Type.Literal('stderr'), Type.Literal('agent')]),
+    line: Type.String({ maxLength: 16384 }),
+  },
+  { additionalProperties: false },
+);
+
+export const MetricPoint = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 128 }),
+    value: Type.Number(),
+    step: Type.Optional(Type.Number()),
+    ts: Type.Number(),
+  },
+  { additionalProperties: false },
+);
+
+/** A batch of log lines: agents batch them so a chatty script does not flood the transport. */
+export const LogMessage = Type.Object(
+  { type: Type.Literal('log'), ...RunRef, lines: Type.Array(LogLine, { maxItems: 1000 }) },
+  { additionalProperties: false },
+);
+
+/** Intermediate metrics seen while the run is still going. */
+export const ProgressMessage = Type.Object(
+  { type: Type.Literal('progress'), ...RunRef, points: Type.Array(MetricPoint, { maxItems: 1000 }) },
+  { additionalProperties: false },
+);
+
+export const HeartbeatMessage = Type.Object(
+  { type: Type.Literal('heartbeat'), ...RunRef, ts: Type.Number() },
+  { additionalProperties: false },
+);
+
+export const StartedMessage = Type.Object(
+  { type: Type.Literal('started'), ...RunRef, ts: Type.Number(), host: Type.String() },
+  { additionalProperties: false },
+);
+
+export const RunStatus = Type.Union(
+  [
+    Type.Literal('succeeded'),
+    Type.Literal('crashed'),
+    Type.Literal('timeout'),
+    Type.Literal('stopped'),
+  ],
+  {
+    description:
+      'succeeded: exit 0 and the objective metric was read; crashed: non-zero exit, a signal, or no metric; ' +
+      'timeout: killed after budget plus grace; stopped: stopped on request.',
+  },
+);
+
+/** The final word on one attempt of a run. Ingested idempotently by (runId, attempt). */
+export const ResultMessage = Type.Object(
+  {
+    type: Type.Literal('result'),
+    ...RunRef,
+    status: RunStatus,
+    reason: Type.Optional(Type.String({ maxLength: 2000 })),
+    exitCode: Type.Union([Type.Integer(), Type.Null()]),
+    signal: Type.Union([Type.String(), Type.Null()]),
+    startedAt: Type.Number(),
+    finishedAt: Type.Number(),
+    peakMemoryMb: Type.Union([Type.Number({ minimum: 0 }), Type.Null()]),
+    metrics: Type.Record(Type.String(), Type.Number()),
+    logTail: Type.Array(Type.String(), { maxItems: 200 }),
+  },
+  { additionalProperties: false },
+);
+
+export const AgentMessage = Type.Union([LogMessage, ProgressMessage, HeartbeatMessage, StartedMessage, ResultMessage], {
+  $id: 'https://autoresearch.dev/schemas/agent-message.json',
+  title: 'A message from an agent to the controller',
+});
+
+/** From the controller to one agent. */
+export const ControlMessage = Type.Object(
+  {
+    type: Type.Literal('control'),
+    ...RunRef,
+    action: Type.Union([Type.Literal('stop'), Type.Literal('early-stop')]),
+    reason: Type.Optional(Type.String({ maxLength: 2000 })),
+  },
+  {
+    additionalProperties: false,
+    $id: 'https://autoresearch.dev/schemas/control-message.json',
+    title: 'A message from the controller to one agent',
+  },
+);
+
+/** What GET /v1/runs/:id/revision answers an agent holding that run's token. */
+export const RunAssignment = Type.Object(
+  {
+    runId: Type.String(),
+    attempt: Type.Integer({ minimum: 1 }),
+    revisionId: Type.String(),
+    command: Type.String(),
+    budgetSeconds: Type.Number(),
+    graceSeconds: Type.Number(),
+    objectiveMetric: Type.String({ description: 'A run without this metric is a crash.' }),
+    heartbeatSeconds: Type.Number({ exclusiveMinimum: 0 }),
+    env: Type.Record(Type.String(), Type.String()),
+    metrics: Type.Object({
+      source: Type.String(),
+      pattern: Type.Optional(Type.String()),
+      file: Type.Optional(Type.String()),
+    }),
+    files: Type.Array(
+      Type.Object({
+        path: Type.String(),
+        mode: Type.Integer(),
+        contentBase64: Type.String(),
+      }),
+    ),
+  },
+  { $id: 'https://autoresearch.dev/schemas/run-assignment.json', title: 'A run and its revision, as an agent fetches it' },
+);
+
+export type LogLine = Static<typeof LogLine>;
+export type MetricPoint = Static<typeof MetricPoint>;
+export type LogMessage = Static<typeof LogMessage>;
+export type ProgressMessage = Static<typeof ProgressMessage>;
+export type HeartbeatMessage = Static<typeof HeartbeatMessage>;
+export type StartedMessage = Static<typeof StartedMessage>;
+export type ResultMessage = Static<typeof ResultMessage>;
+export type RunStatus = Static<typeof RunStatus>;
+export type AgentMessage = Static<typeof AgentMessage>;
+export type ControlMessage = Static<typeof ControlMessage>;
+export type RunAssignment = Static<typeof RunAssignment>;

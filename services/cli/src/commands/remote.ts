@@ -1,0 +1,113 @@
+// `status`, `stop` and `export`: through the API of the controller running a study, or, for a study
+// folder whose run is not in progress, straight from its embedded database.
+import { join, resolve } from 'node:path';
+import { readControllerEnv } from '../../../controller/src/config.js';
+import { InvalidInputError } from '../../../controller/src/errors.js';
+import { writeStudyOutputs } from '../../../controller/src/exports/study-exports.js';
+import { summarizeProgress, type StudyProgress } from '../../../controller/src/scheduler/study-progress.js';
+import { openStore } from '../../../controller/src/store/open-store.js';
+import type { ExperimentRow, StudyRow } from '../../../controller/src/store/schema.js';
+import type { Store } from '../../../controller/src/store/store.js';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { ApiClient } from '../api-client.js';
+import { EXIT } from '../exit-codes.js';
+import { pgliteDir, readLiveServerNote, stateDir } from '../local-state.js';
+
+export interface RemoteOptions {
+  server?: string;
+  token?: string;
+  study?: string;
+  out?: string;
+}
+
+type Target = { kind: 'api'; client: ApiClient; studyId: string } | { kind: 'store'; dir: string };
+
+async function resolveTarget(dir: string | undefined, options: RemoteOptions, env: NodeJS.ProcessEnv): Promise<Target> {
+  const server = options.server ?? env.AUTORESEARCH_SERVER;
+  const token = options.token ?? env.AUTORESEARCH_TOKEN;
+  if (server) {
+    if (!options.study) throw new InvalidInputError([{ path: '--study', message: 'is required with --server' }], 'missing option');
+    return { kind: 'api', client: new ApiClient(server, token), studyId: options.study };
+  }
+  if (!dir) throw new InvalidInputError([{ path: 'dir', message: 'give a study folder, or --server and --study' }], 'missing argument');
+  const note = await readLiveServerNote(dir);
+  if (note) return { kind: 'api', client: new ApiClient(note.url, token), studyId: note.studyId };
+  return { kind: 'store', dir: resolve(dir) };
+}
+
+/** Opens the folder's embedded database (or DATABASE_URL's) to read a study that is not running. */
+async function withLocalStudy<T>(dir: string, use: (store: Store, study: StudyRow) => Promise<T>): Promise<T> {
+  const env = readControllerEnv();
+  const store = await openStore(env.databaseUrl ? { databaseUrl: env.databaseUrl } : { pgliteDir: pgliteDir(dir) });
+  try {
+    const study = await store.findStudyBySourceDir(dir);
+    if (!study) throw new InvalidInputError([{ path: 'dir', message: `no study has been run from ${dir}` }], 'nothing to show');
+    return await use(store, study);
+  } finally {
+    await store.close();
+  }
+}
+
+function printStatus(study: Pick<StudyRow, 'name' | 'status' | 'stopReason' | 'spec'>, progress: StudyProgress, recent: Pick<ExperimentRow, 'number' | 'outcome' | 'status' | 'score' | 'description' | 'reason'>[]): void {
+  const metric = study.spec.objective.metric;
+  console.log(`${study.name}: ${study.status}${study.stopReason ? ` (${study.stopReason})` : ''}`);
+  console.log(`experiments: ${progress.decided} decided, ${progress.pending} pending; best ${metric} ${progress.bestScore?.toFixed(6) ?? 'n/a'}` +
+    (progress.bestExperimentNumber !== null ? ` (#${progress.bestExperimentNumber})` : ''));
+  for (const e of recent) {
+    const outcome = e.status === 'decided' ? (e.outcome ?? '') : 'pending';
+    console.log(`  #${String(e.number).padEnd(4)} ${outcome.padEnd(9)} ${e.score?.toFixed(6) ?? '-'.padEnd(8)}  ${e.description}`);
+  }
+}
+
+export async function statusCommand(dir: string | undefined, options: RemoteOptions, env: NodeJS.ProcessEnv): Promise<number> {
+  const target = await resolveTarget(dir, options, env);
+  if (target.kind === 'api') {
+    const study = await target.client.json<StudyRow & { progress: StudyProgress }>('GET', `/v1/studies/${target.studyId}`);
+    const page = await target.client.json<{ items: ExperimentRow[] }>('GET', `/v1/studies/${target.studyId}/experiments?limit=500`);
+    printStatus(study, study.progress, page.items.slice(-15));
+    return EXIT.ok;
+  }
+  await withLocalStudy(target.dir, async (store, study) => {
+    const experiments = await store.listExperiments(study.id, { limit: 1_000_000 });
+    printStatus(study, summarizeProgress(experiments, study.spec.objective.direction), experiments.slice(-15));
+  });
+  return EXIT.ok;
+}
+
+export async function stopCommand(dir: string | undefined, options: RemoteOptions, env: NodeJS.ProcessEnv): Promise<number> {
+  const target = await resolveTarget(dir, options, env);
+  if (target.kind === 'store') {
+    console.log(`no controller is running ${target.dir}; nothing to stop`);
+    return EXIT.ok;
+  }
+  const study = await target.client.json<StudyRow>('POST', `/v1/studies/${target.studyId}/stop`);
+  console.log(`${study.name}: ${study.status}`);
+  return EXIT.ok;
+}
+
+export async function exportCommand(dir: string | undefined, options: RemoteOptions, env: NodeJS.ProcessEnv): Promise<number> {
+  const target = await resolveTarget(dir, options, env);
+  const outDir = resolve(options.out ?? (dir ? stateDir(dir) : 'autoresearch-export'));
+  if (target.kind === 'store') {
+    const written = await withLocalStudy(target.dir, (store, study) => writeStudyOutputs(store, study, outDir));
+    console.log(`wrote ${written.join(', ')}`);
+    return EXIT.ok;
+  }
+  const base = `/v1/studies/${target.studyId}/exports`;
+  const put = async (relative: string, content: string | Buffer) => {
+    const path = join(outDir, relative);
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, content);
+    console.log(`wrote ${path}`);
+  };
+  await put('results.tsv', await target.client.text(`${base}/results.tsv`));
+  await put('changelog.md', await target.client.text(`${base}/changelog.md`));
+  const best = await target.client.json<{ files: { path: string; contentBase64: string }[] }>('GET', `${base}/best`);
+  await rm(join(outDir, 'best'), { recursive: true, force: true });
+  for (const file of best.files) {
+    if (file.path.split('/').includes('..') || file.path.startsWith('/')) continue;
+    await put(join('best', file.path), Buffer.from(file.contentBase64, 'base64'));
+  }
+  return EXIT.ok;
+}

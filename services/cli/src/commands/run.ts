@@ -1,0 +1,121 @@
+// `autoresearch run <dir>`: the embedded mode. Everything is validated before anything is written; the
+// study resumes where it was when run again; Ctrl-C stops the running runs, records them and writes outputs.
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import pino from 'pino';
+import type { ControllerEnv } from '../../../controller/src/config.js';
+import { startController, type RunningController } from '../../../controller/src/controller.js';
+import { InvalidInputError } from '../../../controller/src/errors.js';
+import { writeStudyOutputs } from '../../../controller/src/exports/study-exports.js';
+import { createStudy, resumeStudy } from '../../../controller/src/scheduler/study-lifecycle.js';
+import { summarizeProgress } from '../../../controller/src/scheduler/study-progress.js';
+import { loadStudyFolder } from '../../../controller/src/spec/load-study-folder.js';
+import { openStore } from '../../../controller/src/store/open-store.js';
+import type { StudyRow } from '../../../controller/src/store/schema.js';
+import type { Store } from '../../../controller/src/store/store.js';
+import { EXIT } from '../exit-codes.js';
+import { pgliteDir, removeServerNote, stateDir, writeServerNote } from '../local-state.js';
+import { attachTerminalView } from '../terminal-view.js';
+
+export interface RunOptions {
+  slots?: number;
+  maxExperiments?: number;
+  maxMinutes?: number;
+  deadline?: string;
+  plateau?: number;
+  port: number;
+  out?: string;
+  fresh?: boolean;
+}
+
+/** Stop conditions given as flags apply on top of the spec's, for this invocation. */
+function stopOverridesOf(options: RunOptions): Record<string, unknown> {
+  const overrides: Record<string, unknown> = {};
+  if (options.maxExperiments !== undefined) overrides.maxExperiments = options.maxExperiments;
+  if (options.maxMinutes !== undefined) overrides.maxMinutes = options.maxMinutes;
+  if (options.deadline !== undefined) overrides.deadline = options.deadline;
+  if (options.plateau !== undefined) overrides.plateau = options.plateau;
+  return overrides;
+}
+
+async function createOrResume(store: Store, loaded: Awaited<ReturnType<typeof loadStudyFolder>>, options: RunOptions): Promise<{ study: StudyRow; resumed: boolean }> {
+  const overrides = stopOverridesOf(options);
+  const existing = options.fresh ? undefined : await store.findStudyBySourceDir(loaded.dir);
+  if (!existing) {
+    const study = await createStudy(store, { spec: loaded.spec, specHash: loaded.specHash, files: loaded.files, sourceDir: loaded.dir, stopOverrides: overrides });
+    return { study, resumed: false };
+  }
+  if (existing.specHash !== loaded.specHash) {
+    throw new InvalidInputError(
+      [{ path: 'study.yaml', message: 'changed since this study began; run with --fresh to start a new study (the old one stays recorded)' }],
+      'cannot resume',
+    );
+  }
+  return { study: await resumeStudy(store, existing, overrides), resumed: true };
+}
+
+export async function runCommand(dir: string, options: RunOptions, env: ControllerEnv): Promise<number> {
+  const loaded = await loadStudyFolder(dir);
+  const outDir = options.out ?? stateDir(loaded.dir);
+  await mkdir(stateDir(loaded.dir), { recursive: true });
+  const log = pino({ level: env.logLevel }, pino.destination({ dest: join(stateDir(loaded.dir), 'controller.log'), sync: false, mkdir: true }));
+  const store = await openStore(env.databaseUrl ? { databaseUrl: env.databaseUrl } : { pgliteDir: pgliteDir(loaded.dir) });
+  let controller: RunningController | null = null;
+  const write = (line: string) => process.stdout.write(`${line}\n`);
+  try {
+    const { study, resumed } = await createOrResume(store, loaded, options);
+    controller = await startController({
+      store, env, log, host: '127.0.0.1', port: options.port, cpuSlots: options.slots, studyIds: [study.id],
+    });
+    await writeServerNote(loaded.dir, { url: controller.url, pid: process.pid, studyId: study.id });
+    const { spec } = study;
+    write(`autoresearch ${resumed ? 'resuming' : 'starting'} "${spec.name}": ${spec.objective.metric} (${spec.objective.direction}), ` +
+      `${controller.executor.slots().length} slot${controller.executor.slots().length === 1 ? '' : 's'}, API ${controller.url}`);
+    attachTerminalView(controller.scheduler, study, write, process.stdout.isTTY === true);
+
+    const interrupted = await waitForStop(controller, study);
+    const finalStudy = (await store.getStudy(study.id)) ?? study;
+    const written = await writeStudyOutputs(store, finalStudy, outDir);
+    const progress = summarizeProgress(await store.listExperiments(study.id, { limit: 1_000_000 }), spec.objective.direction);
+    write(`${finalStudy.status}: ${finalStudy.stopReason ?? ''}`);
+    write(`${progress.decided} experiments decided; best ${spec.objective.metric} ${progress.bestScore?.toFixed(6) ?? 'n/a'}` +
+      (progress.bestExperimentNumber !== null ? ` (experiment #${progress.bestExperimentNumber})` : ''));
+    write(`wrote ${written.join(', ')}`);
+    return interrupted ? EXIT.interrupted : EXIT.ok;
+  } finally {
+    await controller?.close();
+    await removeServerNote(loaded.dir);
+    await store.close();
+    log.flush();
+  }
+}
+
+/**
+ * Resolves when the study has stopped. The first Ctrl-C (or SIGTERM) asks it to stop cleanly: running runs
+ * are stopped and recorded. A second one stops waiting; the agents are then killed on close.
+ */
+function waitForStop(controller: RunningController, study: StudyRow): Promise<boolean> {
+  return new Promise((resolve) => {
+    let interrupted = false;
+    const onSignal = () => {
+      if (interrupted) {
+        process.stdout.write('second interrupt: killing the running agents\n');
+        finish();
+        return;
+      }
+      interrupted = true;
+      process.stdout.write('\ninterrupted: stopping the running runs cleanly (Ctrl-C again to kill them)\n');
+      void controller.scheduler.requestStop(study.id, 'stopped by user (interrupt)');
+    };
+    const finish = () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolve(interrupted);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    controller.scheduler.on('study.stopped', ({ study: stopped }) => {
+      if (stopped.id === study.id) finish();
+    });
+  });
+}

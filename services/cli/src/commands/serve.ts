@@ -1,0 +1,36 @@
+// `autoresearch serve`: a long-running controller for every active study in its database.
+import pino from 'pino';
+import type { ControllerEnv } from '../../../controller/src/config.js';
+import { startController } from '../../../controller/src/controller.js';
+import { openStore } from '../../../controller/src/store/open-store.js';
+import { EXIT } from '../exit-codes.js';
+
+export interface ServeOptions {
+  host: string;
+  port: number;
+  slots?: number;
+  dataDir: string;
+}
+
+export async function serveCommand(options: ServeOptions, env: ControllerEnv): Promise<number> {
+  const log = pino({ level: env.logLevel });
+  const store = await openStore(env.databaseUrl ? { databaseUrl: env.databaseUrl } : { pgliteDir: options.dataDir });
+  try {
+    // Runs this controller's agents left behind when it last stopped go back to the queue.
+    for (const study of await store.listStudiesByStatus(['running', 'stopping'])) {
+      const requeued = await store.requeueUnfinishedRuns(study.id);
+      if (requeued > 0) log.info({ studyId: study.id, requeued }, 'requeued runs cut off by the last shutdown');
+    }
+    const controller = await startController({ store, env, log, host: options.host, port: options.port, cpuSlots: options.slots });
+    log.info({ url: controller.url, slots: controller.executor.slots().map((s) => s.name), database: store.driver }, 'controller serving');
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    log.info('shutting down: agents are stopped, their runs go back to the queue on the next start');
+    await controller.close();
+    return EXIT.ok;
+  } finally {
+    await store.close();
+  }
+}

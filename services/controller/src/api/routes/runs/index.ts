@@ -1,0 +1,75 @@
+// /v1/runs: one run's record, logs and metrics, and the assignment its agent fetches with its run token.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { RunAssignment } from '../../../../../../schemas/src/messages.js';
+import { bearerToken, sameHash, sha256Hex } from '../../auth.js';
+import { NotFoundError, UnauthorizedError } from '../../../errors.js';
+import { runView } from '../studies/experiments.js';
+
+const RunIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+
+/** How often agents report that they are alive. */
+export const HEARTBEAT_SECONDS = 5;
+
+export const runRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { store } = app.ctx;
+
+  const requireRun = async (id: string) => {
+    const run = await store.getRun(id);
+    if (!run) throw new NotFoundError(`run ${id}`);
+    return run;
+  };
+
+  app.get('/:id', { schema: { params: RunIdParams } }, async (request) => runView(await requireRun(request.params.id)));
+
+  app.get('/:id/logs', {
+    schema: {
+      params: RunIdParams,
+      querystring: Type.Object({
+        cursor: Type.Integer({ minimum: 0, default: 0, description: 'The last log line id already seen.' }),
+        limit: Type.Integer({ minimum: 1, maximum: 5000, default: 1000 }),
+      }),
+    },
+  }, async (request) => {
+    await requireRun(request.params.id);
+    const items = await store.getLogs(request.params.id, { afterId: request.query.cursor, limit: request.query.limit });
+    return { items, nextCursor: items.length === request.query.limit ? items[items.length - 1]!.id : null };
+  });
+
+  app.get('/:id/metrics', {
+    schema: {
+      params: RunIdParams,
+      querystring: Type.Object({ kind: Type.Optional(Type.Union([Type.Literal('final'), Type.Literal('intermediate')])) }),
+    },
+  }, async (request) => {
+    await requireRun(request.params.id);
+    return { items: await store.getMetrics(request.params.id, { kind: request.query.kind }) };
+  });
+
+  // Only the agent holding this run's token, for the attempt in progress, gets the revision: a token
+  // leaked from one run opens nothing else, and a finished run's token opens nothing at all.
+  app.get('/:id/assignment', { schema: { params: RunIdParams } }, async (request): Promise<RunAssignment> => {
+    const token = bearerToken(request);
+    const run = await store.getRun(request.params.id);
+    if (!token || !run || !run.tokenHash || run.status !== 'running' || !sameHash(run.tokenHash, sha256Hex(token))) {
+      throw new UnauthorizedError('this run token is not valid for this run');
+    }
+    const study = await store.getStudy(run.studyId);
+    if (!study) throw new NotFoundError(`study ${run.studyId}`);
+    const files = await store.getRevisionFiles(run.revisionId);
+    const { run: runSpec } = study.spec;
+    return {
+      runId: run.id,
+      attempt: run.attempt,
+      revisionId: run.revisionId,
+      command: runSpec.command,
+      budgetSeconds: runSpec.budgetSeconds,
+      graceSeconds: runSpec.graceSeconds,
+      objectiveMetric: study.spec.objective.metric,
+      heartbeatSeconds: HEARTBEAT_SECONDS,
+      env: runSpec.env,
+      metrics: runSpec.metrics,
+      files: files.map((f) => ({ path: f.path, mode: f.mode, contentBase64: f.content.toString('base64') })),
+    };
+  });
+};

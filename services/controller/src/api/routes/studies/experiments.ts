@@ -1,0 +1,45 @@
+// /v1/studies/:id/experiments: the record of every experiment, with its diff and runs.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { NotFoundError } from '../../../errors.js';
+import type { RunRow } from '../../../store/schema.js';
+import { StudyIdParams } from '../params.js';
+import { requireStudy } from './index.js';
+
+export function runView(run: RunRow) {
+  const { tokenHash: _tokenHash, ...rest } = run;
+  return rest;
+}
+
+export const experimentRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { store } = app.ctx;
+
+  app.get('/:id/experiments', {
+    schema: {
+      params: StudyIdParams,
+      querystring: Type.Object({
+        limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
+        cursor: Type.Optional(Type.Integer({ minimum: -1, description: 'The last experiment number of the previous page.' })),
+        status: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('decided')])),
+      }),
+    },
+  }, async (request) => {
+    await requireStudy(store, request.params.id);
+    const { limit, cursor, status } = request.query;
+    const items = await store.listExperiments(request.params.id, { limit, afterNumber: cursor, status });
+    return {
+      items: items.map(({ diff: _diff, ...rest }) => rest),
+      nextCursor: items.length === limit ? items[items.length - 1]!.number : null,
+    };
+  });
+
+  app.get('/:id/experiments/:number', {
+    schema: { params: Type.Object({ id: Type.String({ minLength: 1 }), number: Type.Integer({ minimum: 0 }) }) },
+  }, async (request) => {
+    await requireStudy(store, request.params.id);
+    const experiment = await store.getExperimentByNumber(request.params.id, request.params.number);
+    if (!experiment) throw new NotFoundError(`experiment ${request.params.number} of study ${request.params.id}`);
+    const runs = await store.listRuns(experiment.id);
+    return { ...experiment, runs: runs.map(runView) };
+  });
+};

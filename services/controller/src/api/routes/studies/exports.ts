@@ -1,0 +1,29 @@
+// /v1/studies/:id/exports: results.tsv, changelog.md and the best files, available at any time.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { bestFilesOf, changelogOf, resultsTsvOf } from '../../../exports/study-exports.js';
+import { StudyIdParams } from '../params.js';
+import { requireStudy } from './index.js';
+
+export const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { store } = app.ctx;
+
+  app.get('/:id/exports/results.tsv', { schema: { params: StudyIdParams } }, async (request, reply) => {
+    const study = await requireStudy(store, request.params.id);
+    return reply.type('text/tab-separated-values; charset=utf-8').send(await resultsTsvOf(store, study));
+  });
+
+  app.get('/:id/exports/changelog.md', { schema: { params: StudyIdParams } }, async (request, reply) => {
+    const study = await requireStudy(store, request.params.id);
+    return reply.type('text/markdown; charset=utf-8').send(await changelogOf(store, study));
+  });
+
+  app.get('/:id/exports/best', { schema: { params: StudyIdParams } }, async (request) => {
+    const study = await requireStudy(store, request.params.id);
+    const best = await bestFilesOf(store, study);
+    return {
+      revisionId: best.revisionId,
+      score: best.score,
+      files: best.files.map((f) => ({ path: f.path, contentBase64: f.content.toString('base64') })),
+    };
+  });
+};

@@ -1,0 +1,117 @@
+// /v1/studies: create, list, get, stop, resume.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { ConflictError, InvalidInputError, NotFoundError } from '../../../errors.js';
+import { confineWorkspacePath } from '../../../revisions/workspace-path.js';
+import type { WorkspaceFile } from '../../../revisions/workspace-snapshot.js';
+import { createStudy, resumeStudy } from '../../../scheduler/study-lifecycle.js';
+import { summarizeProgress } from '../../../scheduler/study-progress.js';
+import { assertSpecMatchesWorkspace, hashSpec, validateStudySpec } from '../../../spec/load-study-folder.js';
+import type { StudyRow } from '../../../store/schema.js';
+import type { Store } from '../../../store/store.js';
+import { PageQuery, StudyIdParams } from '../params.js';
+
+const CreateStudyBody = Type.Object(
+  {
+    spec: Type.Object({}, { additionalProperties: true, description: 'The study spec, as study.yaml would hold it.' }),
+    files: Type.Array(
+      Type.Object(
+        {
+          path: Type.String({ minLength: 1, maxLength: 512 }),
+          contentBase64: Type.String(),
+          mode: Type.Optional(Type.Integer({ minimum: 0, maximum: 0o777 })),
+        },
+        { additionalProperties: false },
+      ),
+      { maxItems: 5000 },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export function studyView(study: StudyRow) {
+  const { specHash: _specHash, ...rest } = study;
+  return rest;
+}
+
+export async function requireStudy(store: Store, id: string): Promise<StudyRow> {
+  const study = await store.getStudy(id);
+  if (!study) throw new NotFoundError(`study ${id}`);
+  return study;
+}
+
+function decodeFiles(files: { path: string; contentBase64: string; mode?: number }[]): WorkspaceFile[] {
+  const errors = [];
+  const decoded: WorkspaceFile[] = [];
+  const seen = new Set<string>();
+  for (const [i, file] of files.entries()) {
+    const confined = confineWorkspacePath(file.path);
+    if (!confined.ok) {
+      errors.push({ path: `files[${i}].path`, message: confined.problem });
+      continue;
+    }
+    if (seen.has(confined.path)) errors.push({ path: `files[${i}].path`, message: `"${file.path}" appears twice` });
+    seen.add(confined.path);
+    decoded.push({ path: confined.path, content: Buffer.from(file.contentBase64, 'base64'), mode: file.mode ?? 0o644 });
+  }
+  if (errors.length > 0) throw new InvalidInputError(errors, 'invalid workspace files');
+  return decoded;
+}
+
+export const studyRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { store } = app.ctx;
+
+  app.post('/', { schema: { body: CreateStudyBody } }, async (request, reply) => {
+    const spec = validateStudySpec(request.body.spec);
+    const files = decodeFiles(request.body.files);
+    assertSpecMatchesWorkspace(spec, files);
+    const study = await createStudy(store, { spec, specHash: hashSpec(spec), files, sourceDir: null });
+    app.ctx.scheduler?.nudge();
+    return reply.status(201).send(studyView(study));
+  });
+
+  app.get('/', { schema: { querystring: PageQuery } }, async (request) => {
+    const page = await store.listStudies({ limit: request.query.limit, cursor: request.query.cursor });
+    return { items: page.items.map(studyView), nextCursor: page.nextCursor };
+  });
+
+  app.get('/:id', { schema: { params: StudyIdParams } }, async (request) => {
+    const study = await requireStudy(store, request.params.id);
+    const experiments = await store.listExperiments(study.id, { limit: 1_000_000 });
+    const branches = await store.listBranches(study.id);
+    return {
+      ...studyView(study),
+      progress: summarizeProgress(experiments, study.spec.objective.direction),
+      branches: branches.map((b) => ({ index: b.index, headRevisionId: b.headRevisionId, headScore: b.headScore, headExperimentId: b.headExperimentId })),
+    };
+  });
+
+  app.post('/:id/stop', { schema: { params: StudyIdParams } }, async (request, reply) => {
+    const study = await requireStudy(store, request.params.id);
+    if (study.status === 'stopped' || study.status === 'completed') return reply.status(200).send(studyView(study));
+    if (!app.ctx.scheduler) throw new ConflictError('this server is read-only; stop the study where it runs');
+    await app.ctx.scheduler.requestStop(study.id, 'stopped by user');
+    return reply.status(202).send(studyView((await store.getStudy(study.id)) ?? study));
+  });
+
+  app.post('/:id/resume', { schema: { params: StudyIdParams } }, async (request, reply) => {
+    const study = await requireStudy(store, request.params.id);
+    if (!app.ctx.scheduler) throw new ConflictError('this server is read-only; resume the study where it runs');
+    if (study.status === 'running') return reply.status(200).send(studyView(study));
+    if (study.status === 'stopping') throw new ConflictError('the study is still stopping; resume it once it has stopped');
+    const resumed = await resumeStudy(store, study);
+    app.ctx.scheduler.nudge();
+    return reply.status(202).send(studyView(resumed));
+  });
+
+  app.get('/:id/events', {
+    schema: {
+      params: StudyIdParams,
+      querystring: Type.Object({ after: Type.Integer({ minimum: 0, default: 0 }), limit: Type.Integer({ minimum: 1, maximum: 1000, default: 200 }) }),
+    },
+  }, async (request) => {
+    await requireStudy(store, request.params.id);
+    const items = await store.listEvents(request.params.id, { afterId: request.query.after, limit: request.query.limit });
+    return { items, nextCursor: items.length === request.query.limit ? items[items.length - 1]!.id : null };
+  });
+};

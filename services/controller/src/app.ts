@@ -1,0 +1,47 @@
+// Builds the Fastify application: plugins and routes, never `listen` (server.ts owns the process).
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { requireApiToken, type AuthConfig } from './api/auth.js';
+import { handleError } from './api/error-handler.js';
+import { healthRoutes } from './api/routes/health/index.js';
+import { runRoutes } from './api/routes/runs/index.js';
+import { studyRoutes } from './api/routes/studies/index.js';
+import { experimentRoutes } from './api/routes/studies/experiments.js';
+import { exportRoutes } from './api/routes/studies/exports.js';
+import type { Scheduler } from './scheduler/scheduler.js';
+import type { Store } from './store/store.js';
+
+export interface AppContext {
+  store: Store;
+  /** Null for a read-only view of a database (for example `status` on a stopped study). */
+  scheduler: Scheduler | null;
+  auth: AuthConfig;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    ctx: AppContext;
+  }
+}
+
+/** Uploaded workspaces are bounded; a larger body is refused with 413 before it is read. */
+export const MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+/** Routes an agent calls with its run token rather than an API token. */
+const RUN_TOKEN_ROUTE = /^\/v1\/runs\/[^/]+\/assignment$/;
+
+export async function buildApp(ctx: AppContext, options: FastifyServerOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({ bodyLimit: MAX_BODY_BYTES, ...options }).withTypeProvider<TypeBoxTypeProvider>();
+  app.decorate('ctx', ctx);
+  app.setErrorHandler(handleError);
+  app.addHook('onRequest', async (request) => {
+    const path = request.url.split('?')[0] ?? '';
+    if (path.startsWith('/v1/') && !RUN_TOKEN_ROUTE.test(path)) requireApiToken(ctx.auth, request);
+  });
+  await app.register(healthRoutes);
+  await app.register(studyRoutes, { prefix: '/v1/studies' });
+  await app.register(experimentRoutes, { prefix: '/v1/studies' });
+  await app.register(exportRoutes, { prefix: '/v1/studies' });
+  await app.register(runRoutes, { prefix: '/v1/runs' });
+  return app;
+}

@@ -1,0 +1,41 @@
+// changelog.md: every experiment, kept or not, with its hypothesis, change and result. After the
+// autoresearch skill's format (`## Experiment N — keep|discard`), with the statistics behind each decision.
+import type { StudySpec } from '../../../../schemas/src/study-spec.js';
+import type { ExperimentRow } from '../store/schema.js';
+
+export interface ChangelogInput {
+  spec: StudySpec;
+  experiments: ExperimentRow[];
+  /** Per experiment id: the values of its runs, and the log tail of a failed run. */
+  runValues: Map<string, number[]>;
+  failureTails: Map<string, string[]>;
+}
+
+const FAILURE_TAIL_LINES = 50;
+
+export function formatChangelog(input: ChangelogInput): string {
+  const { spec } = input;
+  const metric = spec.objective.metric;
+  const sections = input.experiments
+    .filter((e) => e.status === 'decided')
+    .sort((a, b) => a.number - b.number)
+    .map((e) => {
+      const values = input.runValues.get(e.id) ?? [];
+      const lines = [`## Experiment ${e.number} — ${e.outcome}`, ''];
+      const score = e.score === null
+        ? `no ${metric} (${e.outcome})`
+        : `${metric} ${e.score.toFixed(6)}${values.length > 1 ? ` (mean of ${values.length} runs: ${values.map((v) => v.toFixed(6)).join(', ')})` : ''}`;
+      lines.push(`**Score:** ${score}`);
+      lines.push(`**Change:** ${e.changeKey === null ? 'none: the unmodified workspace' : e.description}`);
+      lines.push(`**Reasoning:** ${e.hypothesis || '—'}`);
+      lines.push(`**Result:** ${e.reason ?? e.outcome ?? ''}`);
+      if (e.diff) lines.push('', '```diff', e.diff.trimEnd(), '```');
+      const tail = input.failureTails.get(e.id);
+      if (tail && tail.length > 0) {
+        lines.push('', '**Failing output** (last lines):', '', '```', ...tail.slice(-FAILURE_TAIL_LINES), '```');
+      }
+      return lines.join('\n');
+    });
+  const direction = spec.objective.direction === 'minimize' ? 'lower is better' : 'higher is better';
+  return [`# Changelog: ${spec.name}`, '', `Objective: ${metric} (${direction}).`, '', ...sections.flatMap((s) => [s, ''])].join('\n');
+}

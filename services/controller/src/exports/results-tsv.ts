@@ -1,0 +1,32 @@
+// results.tsv in autoresearch's columns: commit, the metric, memory_gb, status, description.
+import type { StudySpec } from '../../../../schemas/src/study-spec.js';
+import type { ExperimentRow } from '../store/schema.js';
+
+/** autoresearch knows keep, discard and crash; our richer outcomes map onto those, the detail goes in the description. */
+export function autoresearchStatus(outcome: ExperimentRow['outcome']): 'keep' | 'discard' | 'crash' {
+  if (outcome === 'baseline' || outcome === 'keep') return 'keep';
+  if (outcome === 'discard') return 'discard';
+  return 'crash';
+}
+
+function oneLine(text: string): string {
+  return text.replace(/[\t\r\n]+/g, ' ').trim();
+}
+
+/** Only decided experiments appear, in number order: a row is written once and never changes. */
+export function formatResultsTsv(spec: StudySpec, experiments: ExperimentRow[]): string {
+  const header = ['commit', spec.objective.metric, 'memory_gb', 'status', 'description'].join('\t');
+  const rows = experiments
+    .filter((e) => e.status === 'decided')
+    .sort((a, b) => a.number - b.number)
+    .map((e) => {
+      const status = autoresearchStatus(e.outcome);
+      const crashed = status === 'crash';
+      const commit = (e.candidateRevisionId ?? e.parentRevisionId).slice(0, 7);
+      const metric = crashed || e.score === null ? '0.000000' : e.score.toFixed(6);
+      const memory = crashed || e.peakMemoryMb === null ? '0.0' : (e.peakMemoryMb / 1024).toFixed(1);
+      const detail = e.outcome === 'timeout' || e.outcome === 'invalid' ? ` (${e.outcome}: ${e.reason ?? ''})` : '';
+      return [commit, metric, memory, status, oneLine(`${e.description}${detail}`)].join('\t');
+    });
+  return `${[header, ...rows].join('\n')}\n`;
+}

@@ -1,0 +1,81 @@
+// Turns the finished runs of one experiment into its outcome. This is the one place where run failures
+// become experiment outcomes; the keep/discard rule itself lives in decisions/keep-or-discard.ts.
+import type { StudySpec } from '../../../../schemas/src/study-spec.js';
+import { decideKeepOrDiscard } from '../decisions/keep-or-discard.js';
+import { mean, sampleStandardDeviation } from '../decisions/statistics.js';
+import type { BranchRow, DecisionStats, ExperimentOutcome, ExperimentRow, RunRow } from '../store/schema.js';
+
+export const TERMINAL_RUN_STATUSES = new Set(['succeeded', 'crashed', 'timeout', 'lost']);
+
+export interface ExperimentDecision {
+  outcome: ExperimentOutcome;
+  reason: string;
+  score: number | null;
+  peakMemoryMb: number | null;
+  stats: DecisionStats | null;
+  /** Set when the candidate becomes the branch head (a keep, or the baseline). */
+  newHeadValues: number[] | null;
+  /** Set for the baseline: the run-to-run spread the noise-aware rule compares against. */
+  noise: { sigma: number; degreesOfFreedom: number } | null;
+}
+
+export interface DecisionInput {
+  spec: StudySpec;
+  experiment: ExperimentRow;
+  runs: RunRow[];
+  branch: BranchRow;
+  noise: { sigma: number; degreesOfFreedom: number } | null;
+}
+
+/** Memory of a run: the script's own peak_vram_mb when it prints one (autoresearch), else what the agent saw. */
+export function runMemoryMb(run: RunRow): number | null {
+  const reported = run.metrics?.peak_vram_mb;
+  return typeof reported === 'number' && Number.isFinite(reported) ? reported : run.peakMemoryMb;
+}
+
+export function decideExperiment(input: DecisionInput): ExperimentDecision {
+  const { spec, experiment, runs } = input;
+  const metric = spec.objective.metric;
+  const memories = runs.map(runMemoryMb).filter((m): m is number => m !== null);
+  const peakMemoryMb = memories.length > 0 ? Math.max(...memories) : null;
+  const failed = runs.filter((r) => r.status !== 'succeeded');
+  if (failed.length > 0) {
+    const first = failed[0]!;
+    const outcome: ExperimentOutcome = failed.some((r) => r.status === 'timeout') ? 'timeout' : 'crash';
+    const reason = `${failed.length} of ${runs.length} run${runs.length === 1 ? '' : 's'} failed; run ${first.repeatIndex + 1}: ${first.status}${first.reason ? ` (${first.reason})` : ''}`;
+    return { outcome, reason, score: null, peakMemoryMb, stats: null, newHeadValues: null, noise: null };
+  }
+
+  const values = runs.map((r) => r.metrics?.[metric]).filter((v): v is number => typeof v === 'number');
+  const score = mean(values);
+  if (experiment.number === 0 || experiment.changeKey === null) {
+    const sigma = values.length >= 2 ? sampleStandardDeviation(values) : null;
+    const noise = sigma === null ? null : { sigma, degreesOfFreedom: values.length - 1 };
+    const summary = `baseline ${metric}=${score.toFixed(6)} over ${values.length} run${values.length === 1 ? '' : 's'}` +
+      (sigma === null ? '; noise unknown (one run)' : `; run-to-run σ=${sigma.toPrecision(3)}`);
+    const stats: DecisionStats = {
+      rule: 'baseline', delta: null, sigma, threshold: null, nCandidate: values.length, nHead: 0,
+      candidateMean: score, headMean: null, pValue: null, summary,
+    };
+    return { outcome: 'baseline', reason: summary, score, peakMemoryMb, stats, newHeadValues: values, noise };
+  }
+
+  const { keep, stats } = decideKeepOrDiscard({
+    rule: spec.decision.rule,
+    direction: spec.objective.direction,
+    confidence: spec.decision.confidence,
+    minEffect: spec.decision.minEffect,
+    headValues: input.branch.headValues,
+    candidateValues: values,
+    noise: input.noise,
+  });
+  return {
+    outcome: keep ? 'keep' : 'discard',
+    reason: stats.summary,
+    score,
+    peakMemoryMb,
+    stats,
+    newHeadValues: keep ? values : null,
+    noise: null,
+  };
+}

@@ -1,0 +1,370 @@
+// The loop that keeps the slots busy: decide finished experiments (in number order), check the stop
+// conditions, create experiments while slots are free, and hand queued runs to the executor.
+// Postgres is the truth: a message or a finished agent only nudges a loop that also polls.
+import { createHash, randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import type { AgentMessage, ControlMessage } from '../../../../schemas/src/messages.js';
+import type { StopConditionsSpec } from '../../../../schemas/src/study-spec.js';
+import { evaluateStopConditions, mayStartAnotherExperiment } from '../decisions/stop-conditions.js';
+import type { Executor, Slot } from '../executors/executor.js';
+import { mutatorForSpec } from '../mutators/mutator-for-spec.js';
+import type { Mutator } from '../mutators/mutator.js';
+import type { ExperimentRow, RunRow, StudyRow } from '../store/schema.js';
+import type { Store } from '../store/store.js';
+import type { ControllerTransport } from '../transport/controller-transport.js';
+import { createNextExperiment } from './create-experiment.js';
+import { decideExperiment, TERMINAL_RUN_STATUSES, type ExperimentDecision } from './decide-experiment.js';
+import { summarizeProgress, type StudyProgress } from './study-progress.js';
+
+export interface SchedulerEvents {
+  'experiment.created': [{ study: StudyRow; experiment: ExperimentRow }];
+  'experiment.decided': [{ study: StudyRow; experiment: ExperimentRow; decision: ExperimentDecision; progress: StudyProgress }];
+  'run.started': [{ study: StudyRow; run: RunRow; slot: Slot }];
+  'run.finished': [{ runId: string; status: string; reason: string | undefined }];
+  'study.stopping': [{ studyId: string; reason: string }];
+  'study.stopped': [{ study: StudyRow }];
+}
+
+interface ActiveRun {
+  runId: string;
+  attempt: number;
+  studyId: string;
+  slot: Slot;
+  stopSent: boolean;
+}
+
+export interface SchedulerOptions {
+  store: Store;
+  executor: Executor;
+  transport: ControllerTransport & { drained?(runId: string): Promise<void> };
+  log: Logger;
+  controllerUrl: () => string;
+  host: string;
+  /** Only these studies (embedded mode), or every active study in the database. */
+  studyIds?: string[];
+  pollIntervalMs?: number;
+}
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+export class Scheduler extends EventEmitter<SchedulerEvents> {
+  private readonly active = new Map<string, ActiveRun>();
+  private readonly mutators = new Map<string, Mutator>();
+  /** `branchId@headRevisionId` pairs whose every change was tried; a moved head opens new ones. */
+  private readonly exhaustedHeads = new Set<string>();
+  private readonly finalStatus = new Map<string, 'stopped' | 'completed'>();
+  private ticking: Promise<void> | null = null;
+  private tickAgain = false;
+  private timer: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  constructor(private readonly options: SchedulerOptions) {
+    super();
+  }
+
+  start(): void {
+    this.options.transport.onMessage((message) => this.handleAgentMessage(message));
+    this.timer = setInterval(() => this.nudge(), this.options.pollIntervalMs ?? 1000);
+    this.nudge();
+  }
+
+  /** Runs a tick now, or right after the one in progress. */
+  nudge(): void {
+    if (this.closed) return;
+    if (this.ticking) {
+      this.tickAgain = true;
+      return;
+    }
+    this.ticking = this.tick()
+      .catch((error: unknown) => this.options.log.error({ err: error }, 'scheduler tick failed; retrying on the next tick'))
+      .finally(() => {
+        this.ticking = null;
+        if (this.tickAgain) {
+          this.tickAgain = false;
+          this.nudge();
+        }
+      });
+  }
+
+  /** Waits for the tick in progress, if any. */
+  async settled(): Promise<void> {
+    while (this.ticking) await this.ticking;
+  }
+
+  activeRunCount(studyId?: string): number {
+    return [...this.active.values()].filter((r) => studyId === undefined || r.studyId === studyId).length;
+  }
+
+  async requestStop(studyId: string, reason: string, final: 'stopped' | 'completed' = 'stopped'): Promise<void> {
+    const study = await this.options.store.getStudy(studyId);
+    if (!study || study.status === 'stopped' || study.status === 'completed') return;
+    if (study.status !== 'stopping') {
+      await this.options.store.updateStudy(studyId, { status: 'stopping', stopReason: reason });
+      await this.options.store.appendEvent(studyId, 'study.stopping', { reason });
+      this.emit('study.stopping', { studyId, reason });
+    }
+    if (!this.finalStatus.has(studyId)) this.finalStatus.set(studyId, final);
+    this.nudge();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.settled();
+  }
+
+  private async tick(): Promise<void> {
+    const studies = await this.studiesToRun();
+    for (const study of studies) await this.tickStudy(study);
+    await this.launchQueuedRuns(studies.filter((s) => s.status === 'running').map((s) => s.id));
+  }
+
+  private async studiesToRun(): Promise<StudyRow[]> {
+    const { store, studyIds } = this.options;
+    if (!studyIds) return store.listStudiesByStatus(['running', 'stopping']);
+    const rows = await Promise.all(studyIds.map((id) => store.getStudy(id)));
+    return rows.filter((s): s is StudyRow => s !== undefined && (s.status === 'running' || s.status === 'stopping'));
+  }
+
+  private async tickStudy(initial: StudyRow): Promise<void> {
+    const { store } = this.options;
+    let study = initial;
+    let experiments = await store.listExperiments(study.id, { limit: 1_000_000 });
+    if (await this.decideFinishedExperiments(study, experiments)) {
+      study = (await store.getStudy(study.id)) ?? study;
+      experiments = await store.listExperiments(study.id, { limit: 1_000_000 });
+    }
+    if (study.status === 'stopping') return this.drainStoppingStudy(study, experiments);
+
+    const spec = study.spec;
+    const progress = summarizeProgress(experiments, spec.objective.direction);
+    const stopSpec: StopConditionsSpec = { ...spec.stop, ...(study.stopOverrides as StopConditionsSpec) };
+    const verdict = evaluateStopConditions({
+      stop: stopSpec,
+      objective: spec.objective,
+      decidedExperiments: progress.decided,
+      bestScore: progress.bestScore,
+      startedAt: study.startedAt,
+      now: new Date(),
+      experimentsSinceLastKeep: progress.experimentsSinceLastKeep,
+      userRequested: false,
+    });
+    if (verdict.stop && verdict.condition !== 'max-experiments') {
+      return this.requestStop(study.id, verdict.reason, 'completed');
+    }
+    if (verdict.stop && progress.pending === 0) return this.requestStop(study.id, verdict.reason, 'completed');
+    if (verdict.stop) return; // max experiments created: let the pending ones finish
+
+    let queued = (await store.listRunsByStatus(study.id, 'queued')).length;
+    let created = progress.created;
+    const freeSlots = this.options.executor.slots().length - this.active.size;
+    while (queued < freeSlots && mayStartAnotherExperiment(stopSpec, created)) {
+      const outcome = await this.createExperiment(study, experiments);
+      if (outcome === 'exhausted') {
+        if (progress.pending === 0 && this.activeRunCount(study.id) === 0 && queued === 0) {
+          await this.requestStop(study.id, 'search exhausted: every change the mutator can make from the head was tried', 'completed');
+        }
+        break;
+      }
+      experiments = [...experiments, outcome];
+      created += 1;
+      queued += outcome.status === 'pending' ? outcome.repeats : 0;
+    }
+  }
+
+  private async createExperiment(study: StudyRow, experiments: ExperimentRow[]): Promise<ExperimentRow | 'exhausted'> {
+    const { store } = this.options;
+    const branches = await store.listBranches(study.id);
+    const pendingPerBranch = (branchId: string) =>
+      experiments.filter((e) => e.branchId === branchId && e.status === 'pending').length;
+    const candidates = branches
+      .filter((b) => !this.exhaustedHeads.has(`${b.id}@${b.headRevisionId}`))
+      .sort((a, b) => pendingPerBranch(a.id) - pendingPerBranch(b.id) || a.index - b.index);
+    for (const branch of candidates) {
+      const result = await createNextExperiment({
+        store,
+        studyId: study.id,
+        spec: study.spec,
+        branch,
+        mutator: this.mutatorFor(study),
+        history: experiments,
+      });
+      if ('exhausted' in result) {
+        this.exhaustedHeads.add(`${branch.id}@${branch.headRevisionId}`);
+        continue;
+      }
+      await store.appendEvent(study.id, 'experiment.created', {
+        experimentId: result.created.id,
+        number: result.created.number,
+        description: result.created.description,
+      });
+      this.emit('experiment.created', { study, experiment: result.created });
+      return result.created;
+    }
+    return 'exhausted';
+  }
+
+  private mutatorFor(study: StudyRow): Mutator {
+    let mutator = this.mutators.get(study.id);
+    if (!mutator) {
+      mutator = mutatorForSpec(study.spec);
+      this.mutators.set(study.id, mutator);
+    }
+    return mutator;
+  }
+
+  /** Decides, in number order, every experiment whose runs have all finished. Returns whether any was. */
+  private async decideFinishedExperiments(study: StudyRow, experiments: ExperimentRow[]): Promise<boolean> {
+    const { store } = this.options;
+    const pending = experiments.filter((e) => e.status === 'pending').sort((a, b) => a.number - b.number);
+    let decidedAny = false;
+    for (const experiment of pending) {
+      const runs = await store.listRuns(experiment.id);
+      if (runs.length === 0 || !runs.every((r) => TERMINAL_RUN_STATUSES.has(r.status))) break;
+      const branch = await store.getBranch(experiment.branchId);
+      if (!branch) throw new Error(`branch ${experiment.branchId} of experiment ${experiment.id} is missing`);
+      const noise = await this.noiseOf(study);
+      const decision = decideExperiment({ spec: study.spec, experiment, runs, branch, noise });
+      const newHead = decision.newHeadValues && experiment.candidateRevisionId
+        ? {
+            branchId: branch.id,
+            revisionId: experiment.candidateRevisionId,
+            experimentId: experiment.id,
+            score: decision.score!,
+            values: decision.newHeadValues,
+          }
+        : undefined;
+      const applied = await store.decideExperiment({
+        experimentId: experiment.id,
+        outcome: decision.outcome,
+        reason: decision.reason,
+        score: decision.score,
+        peakMemoryMb: decision.peakMemoryMb,
+        stats: decision.stats,
+        newHead,
+      });
+      if (!applied) continue;
+      decidedAny = true;
+      if (decision.outcome === 'baseline' && newHead) {
+        await store.updateStudy(study.id, { noiseSigma: decision.noise?.sigma ?? null });
+        // Every branch starts from the same measured baseline.
+        for (const other of await store.listBranches(study.id)) {
+          if (other.id !== branch.id) await store.moveBranchHead(other.id, newHead);
+        }
+      }
+      const decided = (await store.getExperiment(experiment.id)) ?? experiment;
+      const progress = summarizeProgress(
+        experiments.map((e) => (e.id === decided.id ? decided : e)),
+        study.spec.objective.direction,
+      );
+      this.emit('experiment.decided', { study, experiment: decided, decision, progress });
+      if (experiment.number === 0 && decision.outcome !== 'baseline') {
+        await this.requestStop(study.id, `the baseline failed (${decision.reason}); fix the workspace and run again`, 'stopped');
+        break;
+      }
+    }
+    return decidedAny;
+  }
+
+  private async noiseOf(study: StudyRow): Promise<{ sigma: number; degreesOfFreedom: number } | null> {
+    if (study.noiseSigma === null) return null;
+    const baseline = await this.options.store.getExperimentByNumber(study.id, 0);
+    const n = baseline?.stats?.nCandidate ?? 0;
+    return n >= 2 ? { sigma: study.noiseSigma, degreesOfFreedom: n - 1 } : null;
+  }
+
+  /** A stopping study takes no new runs; its running ones are asked to stop and are recorded as stopped. */
+  private async drainStoppingStudy(study: StudyRow, experiments: ExperimentRow[]): Promise<void> {
+    const { store, transport } = this.options;
+    for (const experiment of experiments) {
+      if (experiment.status === 'pending') await store.cancelQueuedRuns(experiment.id);
+    }
+    const running = [...this.active.values()].filter((r) => r.studyId === study.id);
+    for (const run of running) {
+      if (run.stopSent) continue;
+      run.stopSent = true;
+      const message: ControlMessage = {
+        type: 'control', runId: run.runId, attempt: run.attempt, action: 'stop', reason: study.stopReason ?? 'study stopping',
+      };
+      await transport.sendControl(message);
+    }
+    if (running.length > 0) return;
+    const status = this.finalStatus.get(study.id) ?? 'stopped';
+    await store.updateStudy(study.id, { status, stoppedAt: new Date() });
+    await store.appendEvent(study.id, 'study.stopped', { status, reason: study.stopReason });
+    this.finalStatus.delete(study.id);
+    const stopped = (await store.getStudy(study.id)) ?? study;
+    this.emit('study.stopped', { study: stopped });
+  }
+
+  private async launchQueuedRuns(studyIds: string[]): Promise<void> {
+    if (studyIds.length === 0) return;
+    const { store, executor } = this.options;
+    for (const slot of executor.slots()) {
+      if ([...this.active.values()].some((r) => r.slot.name === slot.name)) continue;
+      const token = randomBytes(32).toString('base64url');
+      const run = await store.claimQueuedRun({ studyIds, slot: slot.name, tokenHash: hashToken(token), host: this.options.host });
+      if (!run) return;
+      this.active.set(run.id, { runId: run.id, attempt: run.attempt, studyId: run.studyId, slot, stopSent: false });
+      const study = await store.getStudy(run.studyId);
+      if (study) this.emit('run.started', { study, run, slot });
+      executor.launch(
+        { runId: run.id, attempt: run.attempt, token, slot, controllerUrl: this.options.controllerUrl() },
+        (gone) => void this.onAgentGone(run, gone),
+      );
+    }
+  }
+
+  /** An agent process is gone. If it never delivered a result, its run crashed: record why. */
+  private async onAgentGone(run: RunRow, gone: { exitCode: number | null; signal: string | null }): Promise<void> {
+    const { store, transport } = this.options;
+    try {
+      await transport.drained?.(run.id);
+      const row = await store.getRun(run.id);
+      if (row && row.status === 'running' && row.attempt === run.attempt) {
+        const how = gone.signal ? `signal ${gone.signal}` : `exit code ${gone.exitCode}`;
+        await store.finishRun(run.id, run.attempt, { status: 'crashed', reason: `the agent ended (${how}) without reporting a result` });
+        this.emit('run.finished', { runId: run.id, status: 'crashed', reason: `agent ended (${how})` });
+      }
+    } catch (error) {
+      this.options.log.error({ err: error, runId: run.id }, 'recording a vanished agent failed; the next start reconciles it');
+    } finally {
+      const active = this.active.get(run.id);
+      if (active?.attempt === run.attempt) this.active.delete(run.id);
+      this.nudge();
+    }
+  }
+
+  private async handleAgentMessage(message: AgentMessage): Promise<void> {
+    const { store } = this.options;
+    switch (message.type) {
+      case 'log':
+        await store.appendLogs(message.runId, message.attempt, message.lines);
+        return;
+      case 'progress':
+        await store.appendMetricPoints(message.runId, message.attempt, message.points, 'intermediate');
+        return;
+      case 'heartbeat':
+      case 'started':
+        await store.touchHeartbeat(message.runId, message.attempt);
+        return;
+      case 'result': {
+        const { applied } = await store.ingestResult(message);
+        if (applied) {
+          const run = await store.getRun(message.runId);
+          if (run) {
+            await store.appendEvent(run.studyId, 'run.finished', {
+              runId: run.id, attempt: message.attempt, status: message.status, reason: message.reason ?? null,
+            });
+          }
+          this.emit('run.finished', { runId: message.runId, status: message.status, reason: message.reason });
+        }
+        this.nudge();
+        return;
+      }
+    }
+  }
+}

@@ -1,0 +1,71 @@
+// Creating and resuming studies. Creation validates everything first, so a bad spec writes nothing.
+import { randomUUID } from 'node:crypto';
+import type { StudySpec } from '../../../../schemas/src/study-spec.js';
+import type { WorkspaceFile } from '../revisions/workspace-snapshot.js';
+import type { StudyRow } from '../store/schema.js';
+import type { Store } from '../store/store.js';
+
+/** The baseline is run enough times to measure the run-to-run spread the noise-aware rule needs. */
+export function baselineRepeatsOf(spec: StudySpec): number {
+  return spec.baselineRepeats ?? Math.max(spec.repeats, 3);
+}
+
+export async function createStudy(
+  store: Store,
+  input: { spec: StudySpec; specHash: string; files: WorkspaceFile[]; sourceDir: string | null; stopOverrides?: Record<string, unknown> },
+): Promise<StudyRow> {
+  const revisionId = await store.putRevision(input.files);
+  const study = await store.createStudy({
+    id: randomUUID(),
+    name: input.spec.name,
+    flavor: input.spec.flavor,
+    spec: input.spec,
+    specHash: input.specHash,
+    sourceDir: input.sourceDir,
+    stopOverrides: input.stopOverrides ?? {},
+  });
+  for (let index = 0; index < input.spec.search.branches; index += 1) {
+    await store.createBranch({ id: randomUUID(), studyId: study.id, index, headRevisionId: revisionId });
+  }
+  await store.appendEvent(study.id, 'study.created', { name: study.name, revisionId });
+  await ensureBaseline(store, study);
+  return study;
+}
+
+/** Experiment #0 runs the unmodified workspace. Also repairs a study whose creation was cut short. */
+export async function ensureBaseline(store: Store, study: StudyRow): Promise<void> {
+  if ((await store.countExperiments(study.id)) > 0) return;
+  const [branch] = await store.listBranches(study.id);
+  if (!branch) throw new Error(`study ${study.id} has no branch`);
+  await store.createExperiment({
+    id: randomUUID(),
+    studyId: study.id,
+    branchId: branch.id,
+    parentRevisionId: branch.headRevisionId,
+    candidateRevisionId: branch.headRevisionId,
+    hypothesis: 'Measure the unmodified workspace and its run-to-run noise.',
+    variable: null,
+    description: 'baseline',
+    changeKey: null,
+    diff: '',
+    repeats: baselineRepeatsOf(study.spec),
+    runIds: Array.from({ length: baselineRepeatsOf(study.spec) }, () => randomUUID()),
+  });
+}
+
+/**
+ * Picks a study up where it was: runs that were cut off (by a stop, a Ctrl-C or a dead controller) are
+ * queued again as a new attempt. Decided experiments are never touched, so nothing recorded runs twice.
+ */
+export async function resumeStudy(store: Store, study: StudyRow, stopOverrides?: Record<string, unknown>): Promise<StudyRow> {
+  await ensureBaseline(store, study);
+  const requeued = await store.requeueUnfinishedRuns(study.id);
+  await store.updateStudy(study.id, {
+    status: 'running',
+    stopReason: null,
+    stoppedAt: null,
+    ...(stopOverrides ? { stopOverrides } : {}),
+  });
+  await store.appendEvent(study.id, 'study.resumed', { requeuedRuns: requeued });
+  return (await store.getStudy(study.id)) ?? study;
+}

@@ -1,0 +1,55 @@
+// Where a study stands, computed from its experiments: what the stop conditions and the scheduler need.
+import type { Direction } from '../../../../schemas/src/study-spec.js';
+import type { ExperimentRow } from '../store/schema.js';
+
+export interface StudyProgress {
+  created: number;
+  decided: number;
+  pending: number;
+  /** The lowest-numbered undecided experiment: decisions are made in number order. */
+  nextToDecide: number | null;
+  bestScore: number | null;
+  bestExperimentNumber: number | null;
+  /** Decided candidates in a row, newest first, that were not kept (the plateau counter). */
+  experimentsSinceLastKeep: number;
+  baselineDecided: boolean;
+}
+
+export function isBetter(a: number, b: number, direction: Direction): boolean {
+  return direction === 'minimize' ? a < b : a > b;
+}
+
+export function summarizeProgress(experiments: ExperimentRow[], direction: Direction): StudyProgress {
+  const sorted = [...experiments].sort((a, b) => a.number - b.number);
+  let bestScore: number | null = null;
+  let bestExperimentNumber: number | null = null;
+  let experimentsSinceLastKeep = 0;
+  let nextToDecide: number | null = null;
+  let decided = 0;
+  for (const experiment of sorted) {
+    if (experiment.status !== 'decided') {
+      nextToDecide ??= experiment.number;
+      continue;
+    }
+    decided += 1;
+    if (experiment.outcome === 'keep' || experiment.outcome === 'baseline') {
+      experimentsSinceLastKeep = 0;
+      if (experiment.score !== null && (bestScore === null || isBetter(experiment.score, bestScore, direction))) {
+        bestScore = experiment.score;
+        bestExperimentNumber = experiment.number;
+      }
+    } else {
+      experimentsSinceLastKeep += 1;
+    }
+  }
+  return {
+    created: sorted.length,
+    decided,
+    pending: sorted.length - decided,
+    nextToDecide,
+    bestScore,
+    bestExperimentNumber,
+    experimentsSinceLastKeep,
+    baselineDecided: sorted[0]?.status === 'decided' && sorted[0].outcome === 'baseline',
+  };
+}

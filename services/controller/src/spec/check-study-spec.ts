@@ -1,0 +1,83 @@
+// Checks of a study spec that a schema cannot express: paths confined to the folder, files that exist,
+// a metrics source that is complete, params that match the script. Pure: it reads only what it is given.
+import type { StudySpec } from '../../../../schemas/src/study-spec.js';
+import type { FieldError } from '../../../../schemas/src/validate.js';
+import { confineWorkspacePath } from '../revisions/workspace-path.js';
+import { checkParamsAgainstFiles } from '../mutators/params/params-mutator.js';
+
+export function checkStudySpec(spec: StudySpec, files: ReadonlyMap<string, Buffer>): FieldError[] {
+  const errors: FieldError[] = [];
+
+  spec.workspace.mutable.forEach((path, i) => {
+    const field = `workspace.mutable[${i}]`;
+    const confined = confineWorkspacePath(path);
+    if (!confined.ok) errors.push({ path: field, message: confined.problem });
+    else if (!files.has(confined.path)) errors.push({ path: field, message: `"${path}" is not a file in the workspace` });
+    else if (spec.workspace.mutable.indexOf(path) !== i) errors.push({ path: field, message: `"${path}" is listed twice` });
+  });
+  spec.workspace.exclude.forEach((path, i) => {
+    const confined = confineWorkspacePath(path);
+    if (!confined.ok) errors.push({ path: `workspace.exclude[${i}]`, message: confined.problem });
+  });
+  if (spec.workspace.instructions !== undefined) {
+    const confined = confineWorkspacePath(spec.workspace.instructions);
+    if (!confined.ok) errors.push({ path: 'workspace.instructions', message: confined.problem });
+    else if (!files.has(confined.path)) errors.push({ path: 'workspace.instructions', message: `"${spec.workspace.instructions}" is not a file in the workspace` });
+  }
+
+  errors.push(...checkMetricsSource(spec));
+
+  if (spec.flavor === 'skill') {
+    errors.push({ path: 'flavor', message: '"skill" studies are not supported by this version yet; use "training"' });
+  }
+  if (spec.mutator.kind === 'llm') {
+    errors.push({ path: 'mutator.kind', message: '"llm" is not available in this version yet; declare params and use "params"' });
+  } else if (errors.every((e) => !e.path.startsWith('workspace.mutable'))) {
+    const mutableText: Record<string, string> = {};
+    for (const path of spec.workspace.mutable) mutableText[path] = files.get(path)?.toString('utf8') ?? '';
+    for (const [i, param] of spec.mutator.params.entries()) {
+      if (!spec.workspace.mutable.includes(param.file)) {
+        errors.push({ path: `mutator.params[${i}].file`, message: `"${param.file}" is not one of workspace.mutable, so it cannot be changed` });
+      }
+    }
+    if (errors.length === 0) {
+      for (const message of checkParamsAgainstFiles(spec.mutator, mutableText)) {
+        const match = /^(mutator\.params\[\d+\][^:]*?)(?: \([^)]*\))?: (.*)$/s.exec(message);
+        errors.push(match ? { path: match[1]!, message: match[2]! } : { path: 'mutator.params', message });
+      }
+    }
+  }
+
+  const { stop } = spec;
+  if (stop.deadline !== undefined && Number.isNaN(Date.parse(stop.deadline))) {
+    errors.push({ path: 'stop.deadline', message: `"${stop.deadline}" is not an RFC 3339 time` });
+  }
+  return errors;
+}
+
+function checkMetricsSource(spec: StudySpec): FieldError[] {
+  const { metrics } = spec.run;
+  const errors: FieldError[] = [];
+  if (metrics.source === 'regex') {
+    if (metrics.pattern === undefined) errors.push({ path: 'run.metrics.pattern', message: 'is required when source is "regex"' });
+    else {
+      try {
+        new RegExp(metrics.pattern);
+      } catch (error) {
+        errors.push({ path: 'run.metrics.pattern', message: `is not a valid regular expression: ${(error as Error).message}` });
+      }
+    }
+  } else if (metrics.pattern !== undefined) {
+    errors.push({ path: 'run.metrics.pattern', message: 'is only used when source is "regex"' });
+  }
+  if (metrics.source === 'json-file') {
+    if (metrics.file === undefined) errors.push({ path: 'run.metrics.file', message: 'is required when source is "json-file"' });
+    else {
+      const confined = confineWorkspacePath(metrics.file);
+      if (!confined.ok) errors.push({ path: 'run.metrics.file', message: confined.problem });
+    }
+  } else if (metrics.file !== undefined) {
+    errors.push({ path: 'run.metrics.file', message: 'is only used when source is "json-file"' });
+  }
+  return errors;
+}

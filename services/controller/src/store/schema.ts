@@ -1,0 +1,244 @@
+// The database schema: Postgres is the source of truth for every study.
+// Migrations under ./migrations are generated from this file by `npm run db:generate` and committed.
+import { sql } from 'drizzle-orm';
+import {
+  bigserial,
+  customType,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+import type { StudySpec } from '../../../../schemas/src/study-spec.js';
+
+/** Raw bytes. pg hands back a Buffer and PGlite a Uint8Array; callers get a Buffer either way. */
+const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
+  dataType: () => 'bytea',
+  fromDriver: (value) => (Buffer.isBuffer(value) ? value : Buffer.from(value)),
+  toDriver: (value) => value,
+});
+
+/**
+ * Millisecond precision, like a JS Date: a microsecond timestamp read into a Date and sent back (as a
+ * pagination cursor, say) would no longer equal itself and rows would be skipped.
+ */
+const timestampMs = (name: string) => timestamp(name, { withTimezone: true, mode: 'date', precision: 3 });
+const createdAt = () => timestampMs('created_at').notNull().defaultNow();
+
+export type StudyStatus = 'running' | 'stopping' | 'stopped' | 'completed';
+export type ExperimentStatus = 'pending' | 'decided';
+export type ExperimentOutcome = 'baseline' | 'keep' | 'discard' | 'crash' | 'timeout' | 'invalid' | 'stopped';
+export type RunRowStatus = 'queued' | 'running' | 'succeeded' | 'crashed' | 'timeout' | 'stopped' | 'lost';
+
+export const studies = pgTable(
+  'studies',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    flavor: text('flavor').notNull(),
+    spec: jsonb('spec').$type<StudySpec>().notNull(),
+    specHash: text('spec_hash').notNull(),
+    /** The folder the study came from, when it was started from one. */
+    sourceDir: text('source_dir'),
+    status: text('status').$type<StudyStatus>().notNull().default('running'),
+    stopReason: text('stop_reason'),
+    /** Run-to-run standard deviation of the objective, measured on the baseline's repeats. */
+    noiseSigma: doublePrecision('noise_sigma'),
+    /** Stop conditions given on the command line, on top of the spec's. */
+    stopOverrides: jsonb('stop_overrides').$type<Record<string, unknown>>().notNull().default({}),
+    createdAt: createdAt(),
+    startedAt: timestampMs('started_at').notNull().defaultNow(),
+    stoppedAt: timestampMs('stopped_at'),
+  },
+  (t) => [index('studies_source_dir_idx').on(t.sourceDir), index('studies_created_idx').on(t.createdAt, t.id)],
+);
+
+/** Content-addressed file contents, shared by every revision that holds them. */
+export const blobs = pgTable('blobs', {
+  sha256: text('sha256').primaryKey(),
+  size: integer('size').notNull(),
+  content: bytea('content').notNull(),
+  createdAt: createdAt(),
+});
+
+export interface ManifestEntry {
+  path: string;
+  sha256: string;
+  mode: number;
+}
+
+/** An immutable snapshot of a workspace. Its id is the sha256 of its manifest, so equal trees share a row. */
+export const revisions = pgTable('revisions', {
+  id: text('id').primaryKey(),
+  manifest: jsonb('manifest').$type<ManifestEntry[]>().notNull(),
+  createdAt: createdAt(),
+});
+
+export const branches = pgTable(
+  'branches',
+  {
+    id: text('id').primaryKey(),
+    studyId: text('study_id')
+      .notNull()
+      .references(() => studies.id),
+    index: integer('index').notNull(),
+    headRevisionId: text('head_revision_id')
+      .notNull()
+      .references(() => revisions.id),
+    /** The experiment whose candidate is the head (null until the baseline is decided). */
+    headExperimentId: text('head_experiment_id'),
+    /** Mean objective of the head's runs. */
+    headScore: doublePrecision('head_score'),
+    /** The head's individual run values, which the noise-aware rule compares against. */
+    headValues: jsonb('head_values').$type<number[]>().notNull().default([]),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('branches_study_index_uq').on(t.studyId, t.index)],
+);
+
+export interface DecisionStats {
+  rule: 'strict' | 'noise-aware' | 'baseline';
+  /** Improvement in the objective's direction: positive means better. */
+  delta: number | null;
+  sigma: number | null;
+  threshold: number | null;
+  nCandidate: number;
+  nHead: number;
+  candidateMean: number | null;
+  headMean: number | null;
+  pValue: number | null;
+  summary: string;
+}
+
+export const experiments = pgTable(
+  'experiments',
+  {
+    id: text('id').primaryKey(),
+    studyId: text('study_id')
+      .notNull()
+      .references(() => studies.id),
+    branchId: text('branch_id')
+      .notNull()
+      .references(() => branches.id),
+    /** 0 is the baseline; numbers are dense within a study, so results.tsv has no gaps. */
+    number: integer('number').notNull(),
+    parentRevisionId: text('parent_revision_id')
+      .notNull()
+      .references(() => revisions.id),
+    /** Null when the mutation could not be applied (outcome invalid). */
+    candidateRevisionId: text('candidate_revision_id').references(() => revisions.id),
+    status: text('status').$type<ExperimentStatus>().notNull().default('pending'),
+    outcome: text('outcome').$type<ExperimentOutcome>(),
+    reason: text('reason'),
+    hypothesis: text('hypothesis').notNull().default(''),
+    variable: text('variable'),
+    description: text('description').notNull().default(''),
+    /** Identifies the change for "never repeat what was tried from this head". */
+    changeKey: text('change_key'),
+    diff: text('diff').notNull().default(''),
+    repeats: integer('repeats').notNull(),
+    score: doublePrecision('score'),
+    peakMemoryMb: doublePrecision('peak_memory_mb'),
+    stats: jsonb('stats').$type<DecisionStats>(),
+    createdAt: createdAt(),
+    decidedAt: timestampMs('decided_at'),
+  },
+  (t) => [
+    uniqueIndex('experiments_study_number_uq').on(t.studyId, t.number),
+    index('experiments_branch_idx').on(t.branchId),
+  ],
+);
+
+export const runs = pgTable(
+  'runs',
+  {
+    id: text('id').primaryKey(),
+    studyId: text('study_id')
+      .notNull()
+      .references(() => studies.id),
+    experimentId: text('experiment_id')
+      .notNull()
+      .references(() => experiments.id),
+    revisionId: text('revision_id')
+      .notNull()
+      .references(() => revisions.id),
+    repeatIndex: integer('repeat_index').notNull(),
+    /** Increments each time the run is handed to an agent again; results are ingested by (id, attempt). */
+    attempt: integer('attempt').notNull().default(0),
+    status: text('status').$type<RunRowStatus>().notNull().default('queued'),
+    /** sha256 of the run-scoped bearer token; the token itself is never stored. */
+    tokenHash: text('token_hash'),
+    slot: text('slot'),
+    host: text('host'),
+    exitCode: integer('exit_code'),
+    signal: text('signal'),
+    reason: text('reason'),
+    peakMemoryMb: doublePrecision('peak_memory_mb'),
+    metrics: jsonb('metrics').$type<Record<string, number>>(),
+    logTail: jsonb('log_tail').$type<string[]>(),
+    startedAt: timestampMs('started_at'),
+    finishedAt: timestampMs('finished_at'),
+    heartbeatAt: timestampMs('heartbeat_at'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('runs_experiment_repeat_uq').on(t.experimentId, t.repeatIndex),
+    index('runs_study_status_idx').on(t.studyId, t.status),
+  ],
+);
+
+/** Final and intermediate metric values of runs. */
+export const metrics = pgTable(
+  'metrics',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    runId: text('run_id')
+      .notNull()
+      .references(() => runs.id),
+    attempt: integer('attempt').notNull(),
+    name: text('name').notNull(),
+    value: doublePrecision('value').notNull(),
+    step: doublePrecision('step'),
+    kind: text('kind').$type<'final' | 'intermediate'>().notNull(),
+    ts: timestampMs('ts').notNull(),
+  },
+  (t) => [index('metrics_run_idx').on(t.runId, t.name)],
+);
+
+export const runLogs = pgTable(
+  'run_logs',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    runId: text('run_id')
+      .notNull()
+      .references(() => runs.id),
+    attempt: integer('attempt').notNull(),
+    stream: text('stream').notNull(),
+    line: text('line').notNull(),
+    ts: timestampMs('ts').notNull(),
+  },
+  (t) => [index('run_logs_run_idx').on(t.runId, t.id)],
+);
+
+/** The append-only event log: every state change of a study, in order. Never updated, never deleted. */
+export const events = pgTable(
+  'events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    studyId: text('study_id').references(() => studies.id),
+    type: text('type').notNull(),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull().default(sql`'{}'::jsonb`),
+    createdAt: createdAt(),
+  },
+  (t) => [index('events_study_idx').on(t.studyId, t.id)],
+);
+
+export type StudyRow = typeof studies.$inferSelect;
+export type BranchRow = typeof branches.$inferSelect;
+export type ExperimentRow = typeof experiments.$inferSelect;
+export type RunRow = typeof runs.$inferSelect;
+export type EventRow = typeof events.$inferSelect;
