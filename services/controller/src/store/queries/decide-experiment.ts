@@ -1,0 +1,56 @@
+// Records the keep/discard decision of an experiment. The rule itself lives in decisions/; this only
+// makes its result durable, exactly once.
+import { and, eq, sql } from 'drizzle-orm';
+import { NotFoundError } from '../../errors.js';
+import type { StoreDb } from '../db.js';
+import { experiments, type DecisionStats, type ExperimentOutcome } from '../schema.js';
+import { moveBranchHead, type BranchHead } from './branches.js';
+import { appendEventInTransaction } from './events.js';
+
+export interface ExperimentDecision {
+  experimentId: string;
+  outcome: ExperimentOutcome;
+  reason: string;
+  score: number | null;
+  peakMemoryMb: number | null;
+  stats: DecisionStats | null;
+  /** Given when the candidate becomes the branch's head (a keep, or a baseline). */
+  newHead?: BranchHead & { branchId: string };
+}
+
+/**
+ * Returns false, changing nothing, when the experiment was already decided: a controller that restarts
+ * mid-decision, or two results racing to be the last one, must never decide (or move a head) twice.
+ */
+export async function decideExperiment(db: StoreDb, decision: ExperimentDecision): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const [experiment] = await tx
+      .update(experiments)
+      .set({
+        status: 'decided',
+        outcome: decision.outcome,
+        reason: decision.reason,
+        score: decision.score,
+        peakMemoryMb: decision.peakMemoryMb,
+        stats: decision.stats,
+        decidedAt: sql`now()`,
+      })
+      .where(and(eq(experiments.id, decision.experimentId), eq(experiments.status, 'pending')))
+      .returning();
+    if (!experiment) return false;
+    const { newHead } = decision;
+    if (newHead && !(await moveBranchHead(tx, newHead.branchId, newHead))) {
+      throw new NotFoundError(`branch ${newHead.branchId}`); // rolls the decision back with it
+    }
+    await appendEventInTransaction(tx, experiment.studyId, 'experiment.decided', {
+      experimentId: experiment.id,
+      number: experiment.number,
+      branchId: experiment.branchId,
+      outcome: decision.outcome,
+      reason: decision.reason,
+      score: decision.score,
+      headMoved: newHead !== undefined,
+    });
+    return true;
+  });
+}

@@ -1,0 +1,143 @@
+// Experiments: one mutation of a branch head, numbered densely within its study, with its queued runs.
+import { and, asc, count, eq, gt, isNotNull, sql } from 'drizzle-orm';
+import { InvalidInputError, NotFoundError } from '../../errors.js';
+import { queryRows, type StoreDb } from '../db.js';
+import { experiments, runs, type ExperimentOutcome, type ExperimentRow, type ExperimentStatus } from '../schema.js';
+
+export interface NewExperiment {
+  id: string;
+  studyId: string;
+  branchId: string;
+  parentRevisionId: string;
+  /** Null when the mutation could not be applied. */
+  candidateRevisionId: string | null;
+  hypothesis: string;
+  variable: string | null;
+  description: string;
+  changeKey: string | null;
+  diff: string;
+  repeats: number;
+  /** One queued run is created per id, repeat index 0..n-1. */
+  runIds: string[];
+  /** Given only for an experiment decided on the spot (invalid): it is stored decided, without runs. */
+  outcome?: ExperimentOutcome;
+  reason?: string | null;
+}
+
+export interface ListExperimentsOptions {
+  limit: number;
+  afterNumber?: number;
+  branchId?: string;
+  status?: ExperimentStatus;
+}
+
+export async function createExperiment(db: StoreDb, input: NewExperiment): Promise<ExperimentRow> {
+  const { runIds, outcome, reason, ...fields } = input;
+  if (outcome !== undefined && runIds.length > 0) {
+    throw new InvalidInputError([{ path: 'runIds', message: 'must be empty for an experiment decided when created' }]);
+  }
+  if (runIds.length > 0 && fields.candidateRevisionId === null) {
+    throw new InvalidInputError([{ path: 'candidateRevisionId', message: 'is required for an experiment with runs' }]);
+  }
+  return db.transaction(async (tx) => {
+    const number = await nextExperimentNumber(tx, input.studyId);
+    const decided = outcome !== undefined;
+    const [experiment] = await tx
+      .insert(experiments)
+      .values({
+        ...fields,
+        number,
+        reason: reason ?? null,
+        status: decided ? 'decided' : 'pending',
+        outcome: outcome ?? null,
+        decidedAt: decided ? sql`now()` : null,
+      })
+      .returning();
+    if (runIds.length > 0) {
+      await tx.insert(runs).values(
+        runIds.map((id, repeatIndex) => ({
+          id,
+          studyId: input.studyId,
+          experimentId: input.id,
+          revisionId: fields.candidateRevisionId!,
+          repeatIndex,
+        })),
+      );
+    }
+    return experiment!;
+  });
+}
+
+/**
+ * Numbers are dense within a study (results.tsv has no gaps), and proposals for one study can be
+ * created concurrently. Locking the study row makes a second creator wait until the first commits, so
+ * its max+1 already sees the first one's number. FOR NO KEY UPDATE rather than FOR UPDATE: it still
+ * serializes creators but does not block foreign-key checks of rows inserted for the study meanwhile.
+ * The unique index (study_id, number) is the guard should anything bypass this.
+ */
+async function nextExperimentNumber(tx: StoreDb, studyId: string): Promise<number> {
+  const locked = await queryRows(tx, sql`SELECT id FROM studies WHERE id = ${studyId} FOR NO KEY UPDATE`);
+  if (locked.length === 0) throw new NotFoundError(`study ${studyId}`);
+  const [row] = await queryRows(
+    tx,
+    sql`SELECT coalesce(max(number) + 1, 0)::int AS next FROM experiments WHERE study_id = ${studyId}`,
+  );
+  return Number(row!.next);
+}
+
+export async function getExperiment(db: StoreDb, id: string): Promise<ExperimentRow | undefined> {
+  const [row] = await db.select().from(experiments).where(eq(experiments.id, id));
+  return row;
+}
+
+export async function getExperimentByNumber(
+  db: StoreDb,
+  studyId: string,
+  number: number,
+): Promise<ExperimentRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(experiments)
+    .where(and(eq(experiments.studyId, studyId), eq(experiments.number, number)));
+  return row;
+}
+
+export async function listExperiments(
+  db: StoreDb,
+  studyId: string,
+  options: ListExperimentsOptions,
+): Promise<ExperimentRow[]> {
+  return db
+    .select()
+    .from(experiments)
+    .where(
+      and(
+        eq(experiments.studyId, studyId),
+        options.afterNumber === undefined ? undefined : gt(experiments.number, options.afterNumber),
+        options.branchId === undefined ? undefined : eq(experiments.branchId, options.branchId),
+        options.status === undefined ? undefined : eq(experiments.status, options.status),
+      ),
+    )
+    .orderBy(asc(experiments.number))
+    .limit(options.limit);
+}
+
+export async function countExperiments(db: StoreDb, studyId: string): Promise<number> {
+  const [row] = await db.select({ n: count() }).from(experiments).where(eq(experiments.studyId, studyId));
+  return row?.n ?? 0;
+}
+
+/** The change keys already tried from a revision, so a mutator never proposes the same change twice. */
+export async function listTriedChangeKeys(db: StoreDb, studyId: string, parentRevisionId: string): Promise<string[]> {
+  const rows = await db
+    .selectDistinct({ changeKey: experiments.changeKey })
+    .from(experiments)
+    .where(
+      and(
+        eq(experiments.studyId, studyId),
+        eq(experiments.parentRevisionId, parentRevisionId),
+        isNotNull(experiments.changeKey),
+      ),
+    );
+  return rows.map((row) => row.changeKey!).sort();
+}

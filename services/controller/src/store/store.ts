@@ -1,0 +1,204 @@
+// The controller's one handle on its state. Each method is one query or one transaction, defined in
+// queries/; this class binds them to a database and its driver, so callers never see drizzle.
+import type { LogLine, MetricPoint, ResultMessage } from '../../../../schemas/src/messages.js';
+import type { StoreDb, StoreDriver } from './db.js';
+import type { BranchRow, EventRow, ExperimentRow, ManifestEntry, RunRow, RunRowStatus, StudyRow, StudyStatus } from './schema.js';
+import { createBranch, getBranch, listBranches, moveBranchHead, type BranchHead, type NewBranch } from './queries/branches.js';
+import { claimQueuedRun, type ClaimRequest } from './queries/claim-run.js';
+import { decideExperiment, type ExperimentDecision } from './queries/decide-experiment.js';
+import { appendEvent, listAllEvents, listEvents, type ListEventsOptions } from './queries/events.js';
+import {
+  countExperiments,
+  createExperiment,
+  getExperiment,
+  getExperimentByNumber,
+  listExperiments,
+  listTriedChangeKeys,
+  type ListExperimentsOptions,
+  type NewExperiment,
+} from './queries/experiments.js';
+import { ingestResult, type IngestOutcome } from './queries/ingest-result.js';
+import { getRevisionFiles, getRevisionManifest, putRevision, type RevisionFile } from './queries/revisions.js';
+import {
+  cancelQueuedRuns,
+  finishRun,
+  listSilentRuns,
+  recordRunStarted,
+  requeueRunningRuns,
+  requeueUnfinishedRuns,
+  touchHeartbeat,
+  type RunEndingWithoutResult,
+} from './queries/run-lifecycle.js';
+import { getRun, listRuns, listRunsByStatus } from './queries/runs.js';
+import {
+  createStudy,
+  findStudyBySourceDir,
+  getStudy,
+  listStudies,
+  listStudiesByStatus,
+  updateStudy,
+  type NewStudy,
+  type Page,
+  type StudyPatch,
+} from './queries/studies.js';
+import {
+  appendLogs,
+  appendMetricPoints,
+  getLogs,
+  getMetrics,
+  type LogRow,
+  type MetricKind,
+  type MetricRow,
+} from './queries/telemetry.js';
+
+export class Store {
+  constructor(
+    /** The drizzle handle, for tests and one-off maintenance; application code uses the methods. */
+    readonly db: StoreDb,
+    readonly driver: StoreDriver,
+    private readonly closeDriver: () => Promise<void>,
+  ) {}
+
+  #closed: Promise<void> | undefined;
+
+  /** Ends the pool or PGlite instance. Safe to call more than once. */
+  close(): Promise<void> {
+    this.#closed ??= this.closeDriver();
+    return this.#closed;
+  }
+
+  // Studies
+  createStudy(study: NewStudy): Promise<StudyRow> {
+    return createStudy(this.db, study);
+  }
+  getStudy(id: string): Promise<StudyRow | undefined> {
+    return getStudy(this.db, id);
+  }
+  findStudyBySourceDir(sourceDir: string): Promise<StudyRow | undefined> {
+    return findStudyBySourceDir(this.db, sourceDir);
+  }
+  listStudies(options: { limit: number; cursor?: string }): Promise<Page<StudyRow>> {
+    return listStudies(this.db, options);
+  }
+  listStudiesByStatus(statuses: StudyStatus[]): Promise<StudyRow[]> {
+    return listStudiesByStatus(this.db, statuses);
+  }
+  updateStudy(id: string, patch: StudyPatch): Promise<StudyRow | undefined> {
+    return updateStudy(this.db, id, patch);
+  }
+
+  // Revisions
+  putRevision(files: RevisionFile[]): Promise<string> {
+    return putRevision(this.db, files);
+  }
+  getRevisionFiles(id: string): Promise<RevisionFile[]> {
+    return getRevisionFiles(this.db, id);
+  }
+  getRevisionManifest(id: string): Promise<ManifestEntry[]> {
+    return getRevisionManifest(this.db, id);
+  }
+
+  // Branches
+  createBranch(branch: NewBranch): Promise<BranchRow> {
+    return createBranch(this.db, branch);
+  }
+  getBranch(id: string): Promise<BranchRow | undefined> {
+    return getBranch(this.db, id);
+  }
+  listBranches(studyId: string): Promise<BranchRow[]> {
+    return listBranches(this.db, studyId);
+  }
+  moveBranchHead(branchId: string, head: BranchHead): Promise<BranchRow | undefined> {
+    return moveBranchHead(this.db, branchId, head);
+  }
+
+  // Experiments
+  createExperiment(experiment: NewExperiment): Promise<ExperimentRow> {
+    return createExperiment(this.db, experiment);
+  }
+  getExperiment(id: string): Promise<ExperimentRow | undefined> {
+    return getExperiment(this.db, id);
+  }
+  getExperimentByNumber(studyId: string, number: number): Promise<ExperimentRow | undefined> {
+    return getExperimentByNumber(this.db, studyId, number);
+  }
+  listExperiments(studyId: string, options: ListExperimentsOptions): Promise<ExperimentRow[]> {
+    return listExperiments(this.db, studyId, options);
+  }
+  countExperiments(studyId: string): Promise<number> {
+    return countExperiments(this.db, studyId);
+  }
+  listTriedChangeKeys(studyId: string, parentRevisionId: string): Promise<string[]> {
+    return listTriedChangeKeys(this.db, studyId, parentRevisionId);
+  }
+  decideExperiment(decision: ExperimentDecision): Promise<boolean> {
+    return decideExperiment(this.db, decision);
+  }
+
+  // Runs
+  getRun(id: string): Promise<RunRow | undefined> {
+    return getRun(this.db, id);
+  }
+  listRuns(experimentId: string): Promise<RunRow[]> {
+    return listRuns(this.db, experimentId);
+  }
+  listRunsByStatus(studyId: string, status: RunRowStatus): Promise<RunRow[]> {
+    return listRunsByStatus(this.db, studyId, status);
+  }
+  claimQueuedRun(request: ClaimRequest): Promise<RunRow | undefined> {
+    return claimQueuedRun(this.db, request);
+  }
+  recordRunStarted(runId: string, attempt: number, started: { host: string; startedAt: Date }): Promise<boolean> {
+    return recordRunStarted(this.db, runId, attempt, started);
+  }
+  touchHeartbeat(runId: string, attempt: number): Promise<boolean> {
+    return touchHeartbeat(this.db, runId, attempt);
+  }
+  ingestResult(message: ResultMessage): Promise<IngestOutcome> {
+    return ingestResult(this.db, message);
+  }
+  finishRun(
+    runId: string,
+    attempt: number,
+    ending: { status: RunEndingWithoutResult; reason: string },
+  ): Promise<RunRow | undefined> {
+    return finishRun(this.db, runId, attempt, ending);
+  }
+  listSilentRuns(before: Date): Promise<RunRow[]> {
+    return listSilentRuns(this.db, before);
+  }
+  requeueRunningRuns(studyId: string): Promise<number> {
+    return requeueRunningRuns(this.db, studyId);
+  }
+  requeueUnfinishedRuns(studyId: string): Promise<number> {
+    return requeueUnfinishedRuns(this.db, studyId);
+  }
+  cancelQueuedRuns(experimentId: string, reason?: string): Promise<number> {
+    return cancelQueuedRuns(this.db, experimentId, reason);
+  }
+
+  // Logs and metrics
+  appendLogs(runId: string, attempt: number, lines: LogLine[]): Promise<void> {
+    return appendLogs(this.db, runId, attempt, lines);
+  }
+  getLogs(runId: string, options: { afterId?: number; limit: number }): Promise<LogRow[]> {
+    return getLogs(this.db, runId, options);
+  }
+  appendMetricPoints(runId: string, attempt: number, points: MetricPoint[], kind: MetricKind): Promise<void> {
+    return appendMetricPoints(this.db, runId, attempt, points, kind);
+  }
+  getMetrics(runId: string, options?: { kind?: MetricKind }): Promise<MetricRow[]> {
+    return getMetrics(this.db, runId, options);
+  }
+
+  // Events
+  appendEvent(studyId: string | null, type: string, payload?: Record<string, unknown>): Promise<EventRow> {
+    return appendEvent(this.db, studyId, type, payload);
+  }
+  listEvents(studyId: string, options: ListEventsOptions): Promise<EventRow[]> {
+    return listEvents(this.db, studyId, options);
+  }
+  listAllEvents(options: ListEventsOptions): Promise<EventRow[]> {
+    return listAllEvents(this.db, options);
+  }
+}

@@ -1,0 +1,67 @@
+// Acceptance: an invalid study.yaml exits with code 2 and a message naming the field; no database rows
+// and no output files are created.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { runCli } from '../support/cli.js';
+import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { makeStudyFolder } from '../support/study-folder.js';
+
+const CASES: { name: string; edit: (yaml: string) => string; field: RegExp }[] = [
+  { name: 'a wrong type', edit: (y) => y.replace('budgetSeconds: 20', 'budgetSeconds: twenty'), field: /run\.budgetSeconds: expected a number/ },
+  { name: 'an unknown metric source', edit: (y) => y.replace('graceSeconds: 2', 'graceSeconds: 2\n  metrics: { source: stdout-magic }'), field: /run\.metrics\.source: expected one of/ },
+  { name: 'a mutable path escaping the folder', edit: (y) => y.replace('mutable: [train.js]', 'mutable: [../train.js]'), field: /workspace\.mutable\[0\]: "\.\.\/train\.js" escapes the study folder/ },
+  { name: 'a missing command', edit: (y) => y.replace('  command: node train.js\n', ''), field: /run\.command: is required/ },
+];
+
+describe('autoresearch run with an invalid study.yaml', () => {
+  let database: TestDatabase;
+  before(async () => {
+    database = await createTestDatabase('cli_invalid');
+  });
+  after(async () => {
+    await database.drop();
+  });
+
+  for (const testCase of CASES) {
+    it(`exits 2 for ${testCase.name}, naming the field, and creates nothing`, async () => {
+      const dir = await makeStudyFolder();
+      try {
+        const specPath = join(dir, 'study.yaml');
+        await writeFile(specPath, testCase.edit(await readFile(specPath, 'utf8')));
+        // Embedded default: no .autoresearch folder (database or outputs) may appear.
+        const embedded = await runCli(['run', dir, '--max-experiments', '2']);
+        assert.equal(embedded.code, 2, embedded.stderr);
+        assert.match(embedded.stderr, testCase.field);
+        assert.equal(existsSync(join(dir, '.autoresearch')), false, 'nothing may be written next to the study');
+        // With DATABASE_URL: not a single table, let alone a row.
+        const withPostgres = await runCli(['run', dir], { DATABASE_URL: database.url });
+        assert.equal(withPostgres.code, 2, withPostgres.stderr);
+        assert.match(withPostgres.stderr, testCase.field);
+        const client = new pg.Client({ connectionString: database.url });
+        await client.connect();
+        const tables = await client.query("SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema')");
+        await client.end();
+        assert.equal(tables.rows[0].n, 0);
+        assert.equal(existsSync(join(dir, '.autoresearch')), false);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+  }
+
+  it('exits 2 for an invalid flag, naming it', async () => {
+    const dir = await makeStudyFolder();
+    try {
+      const result = await runCli(['run', dir, '--slots', 'many']);
+      assert.equal(result.code, 2);
+      assert.match(result.stderr, /--slots must be a positive integer \(got "many"\)/);
+      assert.equal(existsSync(join(dir, '.autoresearch')), false);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
