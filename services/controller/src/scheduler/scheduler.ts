@@ -10,7 +10,7 @@ import { evaluateStopConditions, mayStartAnotherExperiment } from '../decisions/
 import type { Executor, Slot } from '../executors/executor.js';
 import { mutatorForSpec } from '../mutators/mutator-for-spec.js';
 import type { Mutator } from '../mutators/mutator.js';
-import type { ExperimentRow, RunRow, StudyRow } from '../store/schema.js';
+import type { BranchRow, ExperimentRow, RunRow, StudyRow } from '../store/schema.js';
 import type { Store } from '../store/store.js';
 import type { ControllerTransport } from '../transport/controller-transport.js';
 import { createNextExperiment } from './create-experiment.js';
@@ -226,8 +226,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       if (runs.length === 0 || !runs.every((r) => TERMINAL_RUN_STATUSES.has(r.status))) break;
       const branch = await store.getBranch(experiment.branchId);
       if (!branch) throw new Error(`branch ${experiment.branchId} of experiment ${experiment.id} is missing`);
-      const noise = await this.noiseOf(study);
-      const decision = decideExperiment({ spec: study.spec, experiment, runs, branch, noise });
+      const decision = decideExperiment({ spec: study.spec, experiment, runs, branch, noise: await this.noiseFor(study, branch) });
       const newHead = decision.newHeadValues && experiment.candidateRevisionId
         ? {
             branchId: branch.id,
@@ -269,10 +268,15 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     return decidedAny;
   }
 
-  private async noiseOf(study: StudyRow): Promise<{ sigma: number; degreesOfFreedom: number } | null> {
+  /**
+   * The baseline's measured spread, for comparisons against a head that is not the baseline itself. When the
+   * head is the baseline, its own values already carry that spread; passing it again would count it twice.
+   */
+  private async noiseFor(study: StudyRow, branch: BranchRow): Promise<{ sigma: number; degreesOfFreedom: number } | null> {
     if (study.noiseSigma === null) return null;
     const baseline = await this.options.store.getExperimentByNumber(study.id, 0);
-    const n = baseline?.stats?.nCandidate ?? 0;
+    if (!baseline || branch.headExperimentId === baseline.id) return null;
+    const n = baseline.stats?.nCandidate ?? 0;
     return n >= 2 ? { sigma: study.noiseSigma, degreesOfFreedom: n - 1 } : null;
   }
 

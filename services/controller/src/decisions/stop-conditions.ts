@@ -1,0 +1,81 @@
+// When a study stops, and why, in words a person reads in the changelog. Pure: the caller supplies the
+// counts and the clock.
+import type { Direction, StopConditionsSpec } from '../../../../schemas/src/study-spec.js';
+
+export type StopCondition = 'user' | 'target' | 'max-experiments' | 'deadline' | 'max-minutes' | 'plateau';
+
+export type StopVerdict = { stop: false } | { stop: true; condition: StopCondition; reason: string };
+
+export interface StopConditionsInput {
+  stop: StopConditionsSpec;
+  objective: { metric: string; direction: Direction; target?: number };
+  /** Experiments with a decision, the baseline included. */
+  decidedExperiments: number;
+  /** The best score of any branch head, null before the baseline is decided. */
+  bestScore: number | null;
+  startedAt: Date;
+  now: Date;
+  experimentsSinceLastKeep: number;
+  userRequested: boolean;
+}
+
+/** The first condition met, in order of how directly it answers "why did it stop?". */
+export function evaluateStopConditions(input: StopConditionsInput): StopVerdict {
+  const { stop, objective } = input;
+  if (input.userRequested) return stopped('user', 'stopped by the user');
+
+  if (objective.target !== undefined && input.bestScore !== null && reachedTarget(objective.direction, input.bestScore, objective.target)) {
+    const comparator = objective.direction === 'minimize' ? '≤' : '≥';
+    return stopped('target', `target ${objective.metric} ${comparator} ${objective.target} reached: best ${formatScore(input.bestScore)}`);
+  }
+
+  if (stop.maxExperiments !== undefined && input.decidedExperiments >= stop.maxExperiments) {
+    return stopped(
+      'max-experiments',
+      `${input.decidedExperiments} experiments decided, the baseline included (max-experiments ${stop.maxExperiments})`,
+    );
+  }
+
+  if (stop.deadline !== undefined) {
+    const deadline = Date.parse(stop.deadline);
+    if (Number.isNaN(deadline)) throw new RangeError(`stop.deadline "${stop.deadline}" is not an RFC 3339 time`);
+    if (input.now.getTime() >= deadline) return stopped('deadline', `deadline ${stop.deadline} passed`);
+  }
+
+  if (stop.maxMinutes !== undefined) {
+    const minutes = (input.now.getTime() - input.startedAt.getTime()) / 60_000;
+    if (minutes >= stop.maxMinutes) {
+      return stopped('max-minutes', `ran for ${formatMinutes(minutes)} minutes (max-minutes ${stop.maxMinutes})`);
+    }
+  }
+
+  if (stop.plateau !== undefined && input.experimentsSinceLastKeep >= stop.plateau) {
+    return stopped('plateau', `${input.experimentsSinceLastKeep} experiments in a row without a keep (plateau ${stop.plateau})`);
+  }
+
+  return { stop: false };
+}
+
+/**
+ * Whether the scheduler may create one more experiment. max-experiments counts created experiments (the
+ * baseline included), not decided ones, so experiments in flight never overshoot the cap.
+ */
+export function mayStartAnotherExperiment(stop: StopConditionsSpec, createdExperiments: number): boolean {
+  return stop.maxExperiments === undefined || createdExperiments < stop.maxExperiments;
+}
+
+function reachedTarget(direction: Direction, bestScore: number, target: number): boolean {
+  return direction === 'minimize' ? bestScore <= target : bestScore >= target;
+}
+
+function stopped(condition: StopCondition, reason: string): StopVerdict {
+  return { stop: true, condition, reason };
+}
+
+function formatScore(score: number): string {
+  return String(Number(score.toPrecision(6)));
+}
+
+function formatMinutes(minutes: number): string {
+  return String(Number(minutes.toFixed(1)));
+}
