@@ -43,7 +43,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
   const executor = new LocalExecutor({
     slots: discoverSlots({ cudaVisibleDevices: env.cudaVisibleDevices, cpuSlots: options.cpuSlots }),
     attachChannel: (runId, child) => transport.attach(runId, child),
-    onAgentOutput: (runId, line) => log.debug({ runId }, `agent: ${line}`),
+    onAgentOutput: (runId, line) => log.warn({ runId }, `agent: ${line}`),
     baseEnv: env.agentBaseEnv,
     workRoot: options.workRoot,
   });

@@ -16,11 +16,18 @@ export interface RunLaunch {
   controllerUrl: string;
 }
 
+export interface AgentGone {
+  exitCode: number | null;
+  signal: string | null;
+  /** The agent's own last diagnostic lines, which say why it ended when it could not report. */
+  lastOutput: string[];
+}
+
 export interface Executor {
   readonly kind: string;
   slots(): Slot[];
   /** Starts an agent for the run. `onGone` fires once the agent process is gone, whatever the reason. */
-  launch(run: RunLaunch, onGone: (detail: { exitCode: number | null; signal: string | null }) => void): void;
+  launch(run: RunLaunch, onGone: (detail: AgentGone) => void): void;
   /** Hard-kills every agent this executor started (used at shutdown, after a graceful stop had its chance). */
   killAll(): Promise<void>;
 }

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { AgentMessage, ControlMessage } from '../../../../schemas/src/messages.js';
 import type { StopConditionsSpec } from '../../../../schemas/src/study-spec.js';
 import { evaluateStopConditions, mayStartAnotherExperiment } from '../decisions/stop-conditions.js';
-import type { Executor, Slot } from '../executors/executor.js';
+import type { AgentGone, Executor, Slot } from '../executors/executor.js';
 import { mutatorForSpec } from '../mutators/mutator-for-spec.js';
 import type { Mutator } from '../mutators/mutator.js';
 import type { BranchRow, ExperimentRow, RunRow, StudyRow } from '../store/schema.js';
@@ -323,14 +323,15 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   }
 
   /** An agent process is gone. If it never delivered a result, its run crashed: record why. */
-  private async onAgentGone(run: RunRow, gone: { exitCode: number | null; signal: string | null }): Promise<void> {
+  private async onAgentGone(run: RunRow, gone: AgentGone): Promise<void> {
     const { store, transport } = this.options;
     try {
       await transport.drained?.(run.id);
       const row = await store.getRun(run.id);
       if (row && row.status === 'running' && row.attempt === run.attempt) {
         const how = gone.signal ? `signal ${gone.signal}` : `exit code ${gone.exitCode}`;
-        await store.finishRun(run.id, run.attempt, { status: 'crashed', reason: `the agent ended (${how}) without reporting a result` });
+        const said = gone.lastOutput.length > 0 ? `: ${gone.lastOutput.join(' | ').slice(0, 1000)}` : '';
+        await store.finishRun(run.id, run.attempt, { status: 'crashed', reason: `the agent ended (${how}) without reporting a result${said}` });
         this.emit('run.finished', { runId: run.id, status: 'crashed', reason: `agent ended (${how})` });
       }
     } catch (error) {

@@ -2,7 +2,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Executor, RunLaunch, Slot } from '../executor.js';
+import type { AgentGone, Executor, RunLaunch, Slot } from '../executor.js';
 
 /** The agent's entry point beside this file's tree: `.ts` under tsx, `.js` once compiled. */
 const agentEntry = fileURLToPath(
@@ -30,7 +30,7 @@ export class LocalExecutor implements Executor {
     return this.options.slots;
   }
 
-  launch(run: RunLaunch, onGone: (detail: { exitCode: number | null; signal: string | null }) => void): void {
+  launch(run: RunLaunch, onGone: (detail: AgentGone) => void): void {
     const args = ['--run-id', run.runId, '--controller-url', run.controllerUrl, '--transport', 'ipc'];
     if (this.options.workRoot) args.push('--work-root', this.options.workRoot);
     const child = fork(agentEntry, args, {
@@ -45,6 +45,7 @@ export class LocalExecutor implements Executor {
     });
     this.children.set(run.runId, child);
     this.options.attachChannel?.(run.runId, child);
+    const lastOutput: string[] = [];
     for (const stream of [child.stdout, child.stderr]) {
       let buffered = '';
       stream?.setEncoding('utf8');
@@ -52,7 +53,12 @@ export class LocalExecutor implements Executor {
         buffered += chunk;
         const lines = buffered.split('\n');
         buffered = lines.pop() ?? '';
-        for (const line of lines) if (line.trim()) this.options.onAgentOutput(run.runId, line);
+        for (const line of lines) {
+          if (!line.trim()) continue;
+          this.options.onAgentOutput(run.runId, line);
+          lastOutput.push(line);
+          if (lastOutput.length > 5) lastOutput.shift();
+        }
       });
     }
     let gone = false;
@@ -60,7 +66,7 @@ export class LocalExecutor implements Executor {
       if (gone) return;
       gone = true;
       this.children.delete(run.runId);
-      onGone({ exitCode, signal });
+      onGone({ exitCode, signal, lastOutput });
     };
     child.once('exit', (code, signal) => finish(code, signal));
     child.once('error', () => finish(null, null));
