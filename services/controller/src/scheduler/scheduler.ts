@@ -31,7 +31,6 @@ interface ActiveRun {
   attempt: number;
   studyId: string;
   slot: Slot;
-  stopSent: boolean;
 }
 
 export interface SchedulerOptions {
@@ -287,9 +286,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       if (experiment.status === 'pending') await store.cancelQueuedRuns(experiment.id);
     }
     const running = [...this.active.values()].filter((r) => r.studyId === study.id);
+    // Sent on every tick until the run ends: an agent still starting up may not be listening yet.
     for (const run of running) {
-      if (run.stopSent) continue;
-      run.stopSent = true;
       const message: ControlMessage = {
         type: 'control', runId: run.runId, attempt: run.attempt, action: 'stop', reason: study.stopReason ?? 'study stopping',
       };
@@ -312,7 +310,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       const token = randomBytes(32).toString('base64url');
       const run = await store.claimQueuedRun({ studyIds, slot: slot.name, tokenHash: hashToken(token), host: this.options.host });
       if (!run) return;
-      this.active.set(run.id, { runId: run.id, attempt: run.attempt, studyId: run.studyId, slot, stopSent: false });
+      this.active.set(run.id, { runId: run.id, attempt: run.attempt, studyId: run.studyId, slot });
       const study = await store.getStudy(run.studyId);
       if (study) this.emit('run.started', { study, run, slot });
       executor.launch(

@@ -1,0 +1,101 @@
+// The agent's configuration, parsed once at start. This is the only file that reads process.env.
+import { tmpdir } from 'node:os';
+import { isAbsolute, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { AgentConfigError } from './errors.js';
+
+export const TOKEN_ENV = 'AUTORESEARCH_RUN_TOKEN';
+
+/** Variables of the agent's own environment that an experiment may see; nothing else of it leaks. */
+const PASSED_TO_EXPERIMENT = ['PATH', 'LANG', 'CUDA_VISIBLE_DEVICES', 'NVIDIA_VISIBLE_DEVICES'] as const;
+
+export type TransportKind = 'ipc';
+
+export interface AgentConfig {
+  runId: string;
+  controllerUrl: URL;
+  /** The run-scoped bearer token. It arrives in the environment, never as an argument that `ps` would show. */
+  token: string;
+  transport: TransportKind;
+  /** Where each run's fresh work directory is created. */
+  workRoot: string;
+  /** The few variables of the agent's environment that experiments inherit (see PASSED_TO_EXPERIMENT). */
+  inheritedEnv: Record<string, string>;
+}
+
+export const USAGE = `usage: autoresearch-agent --run-id ID --controller-url URL [--transport ipc] [--work-root DIR]
+  environment: ${TOKEN_ENV} (the run's bearer token, required)`;
+
+export function loadAgentConfig(argv: readonly string[]): AgentConfig {
+  return parseAgentConfig(argv, process.env);
+}
+
+export function parseAgentConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): AgentConfig {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        'run-id': { type: 'string' },
+        'controller-url': { type: 'string' },
+        transport: { type: 'string', default: 'ipc' },
+        'work-root': { type: 'string' },
+      },
+    }));
+  } catch (error) {
+    throw new AgentConfigError(`${(error as Error).message}\n${USAGE}`);
+  }
+
+  const runId = requireOption(values, 'run-id');
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(runId)) {
+    throw new AgentConfigError(`--run-id must be 1 to 64 letters, digits, '_', '.' or '-', got ${JSON.stringify(runId)}`);
+  }
+
+  const rawUrl = requireOption(values, 'controller-url');
+  let controllerUrl: URL;
+  try {
+    controllerUrl = new URL(rawUrl);
+  } catch {
+    throw new AgentConfigError(`--controller-url is not a valid URL: ${JSON.stringify(rawUrl)}`);
+  }
+  if (controllerUrl.protocol !== 'http:' && controllerUrl.protocol !== 'https:') {
+    throw new AgentConfigError(`--controller-url must be an http or https URL, got ${JSON.stringify(rawUrl)}`);
+  }
+
+  const transport = values.transport;
+  if (transport !== 'ipc') {
+    throw new AgentConfigError(`--transport must be "ipc" (the only transport so far), got ${JSON.stringify(transport)}`);
+  }
+
+  const workRootOption = values['work-root'];
+  const workRoot = typeof workRootOption === 'string' ? workRootOption : tmpdir();
+  if (workRoot === '') throw new AgentConfigError('--work-root must not be empty');
+
+  const token = env[TOKEN_ENV];
+  if (token === undefined || token.trim() === '') {
+    throw new AgentConfigError(`${TOKEN_ENV} is not set: the agent needs the run's bearer token in its environment`);
+  }
+
+  const inheritedEnv: Record<string, string> = {};
+  for (const name of PASSED_TO_EXPERIMENT) {
+    const value = env[name];
+    if (value !== undefined) inheritedEnv[name] = value;
+  }
+
+  return {
+    runId,
+    controllerUrl,
+    token: token.trim(),
+    transport,
+    workRoot: isAbsolute(workRoot) ? workRoot : resolve(workRoot),
+    inheritedEnv,
+  };
+}
+
+function requireOption(values: Record<string, string | boolean | undefined>, name: string): string {
+  const value = values[name];
+  if (typeof value !== 'string' || value === '') throw new AgentConfigError(`--${name} is required\n${USAGE}`);
+  return value;
+}

@@ -1,0 +1,158 @@
+// One run, start to finish: prepare the work directory, run the command under its budget while
+// streaming logs, progress and heartbeats, read the final metrics, decide the status, report the result.
+import type { ResultMessage, RunAssignment } from '../../../schemas/src/messages.js';
+import { InvalidAssignmentError, TransportClosedError } from './errors.js';
+import { buildExperimentEnv } from './experiment-env.js';
+import type { MetricValues } from './metrics/metric-reader.js';
+import { openMetricsSource, type MetricsSource } from './metrics/metrics-source.js';
+import { decideRunOutcome, finiteMetrics, type RunFacts } from './outcome.js';
+import { createReporter, type ResultBody, type RunReporter } from './reporter.js';
+import { runCommand, type CommandResult, type RunningCommand } from './run-command.js';
+import { createRunOutput } from './run-output.js';
+import type { AgentTransport } from './transport/transport.js';
+import { createWorkdir, removeWorkdir, writeRevisionFiles, type Workdir } from './workdir.js';
+
+export interface ExecuteRunInput {
+  assignment: RunAssignment;
+  transport: AgentTransport;
+  workRoot: string;
+  inheritedEnv: Record<string, string>;
+  /** Aborting stops the run like a stop control message; the abort reason (a string) becomes the result's reason. */
+  signal?: AbortSignal;
+  /** Aborting kills the run at once and reports nothing, as when the controller is gone. */
+  abandon?: AbortSignal;
+  warn: (problem: string) => void;
+}
+
+// setTimeout cannot wait longer than 2^31-1 ms (about 24.8 days).
+const MAX_SECONDS = 24 * 24 * 3600;
+
+/** Resolves with the delivered result; rejects with TransportClosedError when the controller went away. */
+export async function executeRun(input: ExecuteRunInput): Promise<ResultMessage> {
+  const { assignment, transport, warn } = input;
+  const reporter = createReporter(transport, assignment);
+  const base = { budgetSeconds: assignment.budgetSeconds, graceSeconds: assignment.graceSeconds, objectiveMetric: assignment.objectiveMetric };
+
+  let running: RunningCommand | null = null;
+  let stopReason: string | undefined;
+  let lostReason: string | undefined;
+  const requestStop = (reason: string) => {
+    stopReason ??= reason;
+    running?.stop();
+  };
+  const giveUp = (reason: string) => {
+    lostReason ??= reason;
+    running?.abandon();
+  };
+  transport.onControl((message) => {
+    if (message.runId !== assignment.runId || message.attempt !== assignment.attempt) {
+      warn(`ignored a control message for run ${message.runId} attempt ${message.attempt}`);
+      return;
+    }
+    if (message.action === 'early-stop') requestStop(`early-stopped${message.reason ? `: ${message.reason}` : ''}`);
+    else requestStop(message.reason ? `stopped: ${message.reason}` : 'stopped on request');
+  });
+  transport.onLost(giveUp);
+  whenAborted(input.abandon, giveUp);
+  whenAborted(input.signal, requestStop);
+
+  let workdir: Workdir | null = null;
+  try {
+    let metrics: MetricsSource;
+    let env: Record<string, string>;
+    try {
+      checkLimits(assignment);
+      metrics = openMetricsSource(assignment.metrics, assignment.objectiveMetric);
+      workdir = await createWorkdir(input.workRoot, assignment.runId);
+      await writeRevisionFiles(workdir.dir, assignment.files);
+      env = buildExperimentEnv({ inherited: input.inheritedEnv, workdir: workdir.dir, tmpDir: workdir.tmpDir, assignmentEnv: assignment.env });
+    } catch (error) {
+      return await reportWithoutRunning(reporter, { ...base, setupProblem: (error as Error).message });
+    }
+    if (lostReason !== undefined) throw new TransportClosedError(lostReason);
+    if (stopReason !== undefined) return await reportWithoutRunning(reporter, { ...base, stopReason });
+
+    const output = createRunOutput(reporter, metrics, warn);
+    await reporter.started();
+    const heartbeat = setInterval(
+      () => void reporter.heartbeat().catch((error: Error) => warn(`heartbeat: ${error.message}`)),
+      Math.max(assignment.heartbeatSeconds, 0.1) * 1000,
+    );
+    let command: CommandResult;
+    try {
+      running = runCommand({
+        command: assignment.command,
+        cwd: workdir.dir,
+        env,
+        budgetSeconds: assignment.budgetSeconds,
+        graceSeconds: assignment.graceSeconds,
+        onLine: output.line,
+        onNote: output.note,
+      });
+      if (lostReason !== undefined) running.abandon();
+      else if (stopReason !== undefined) running.stop();
+      command = await running.done;
+    } finally {
+      clearInterval(heartbeat);
+    }
+    if (lostReason !== undefined) throw new TransportClosedError(lostReason);
+
+    let finalMetrics: MetricValues = new Map();
+    let metricsProblem: string | undefined;
+    try {
+      finalMetrics = await metrics.finish(workdir.dir);
+    } catch (error) {
+      metricsProblem = (error as Error).message;
+    }
+    await output.close();
+    const facts: RunFacts = {
+      ...base,
+      command,
+      metrics: finalMetrics,
+      missingHint: metrics.missingHint(),
+      printedFail: output.printedFail(),
+      ...(stopReason !== undefined && { stopReason }),
+      ...(metricsProblem !== undefined && { metricsProblem }),
+    };
+    return await reporter.result(resultBody(facts, command.startedAt, command.finishedAt, output.tail()));
+  } finally {
+    if (workdir) await removeWorkdir(workdir).catch((error: Error) => warn(`could not remove ${workdir?.root}: ${error.message}`));
+  }
+}
+
+function reportWithoutRunning(reporter: RunReporter, facts: Omit<RunFacts, 'metrics' | 'printedFail'>): Promise<ResultMessage> {
+  const now = Date.now();
+  return reporter.result(resultBody({ ...facts, metrics: new Map(), printedFail: false }, now, now, []));
+}
+
+function resultBody(facts: RunFacts, startedAt: number, finishedAt: number, logTail: string[]): ResultBody {
+  const outcome = decideRunOutcome(facts);
+  return {
+    status: outcome.status,
+    ...(outcome.reason !== undefined && { reason: outcome.reason }),
+    exitCode: facts.command?.exitCode ?? null,
+    signal: facts.command?.signal ?? null,
+    startedAt,
+    finishedAt,
+    peakMemoryMb: facts.command?.peakMemoryMb ?? null,
+    metrics: finiteMetrics(facts.metrics),
+    logTail,
+  };
+}
+
+function whenAborted(signal: AbortSignal | undefined, then: (reason: string) => void): void {
+  if (signal === undefined) return;
+  const fire = () => then(String(signal.reason));
+  if (signal.aborted) fire();
+  else signal.addEventListener('abort', fire, { once: true });
+}
+
+function checkLimits(assignment: RunAssignment): void {
+  const { budgetSeconds, graceSeconds } = assignment;
+  if (!(budgetSeconds > 0 && budgetSeconds <= MAX_SECONDS)) {
+    throw new InvalidAssignmentError(`budgetSeconds must be greater than 0 and at most ${MAX_SECONDS}, got ${budgetSeconds}`);
+  }
+  if (!(graceSeconds >= 0 && graceSeconds <= MAX_SECONDS)) {
+    throw new InvalidAssignmentError(`graceSeconds must be between 0 and ${MAX_SECONDS}, got ${graceSeconds}`);
+  }
+}
