@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { sha256Hex } from './api/auth.js';
 import { buildApp } from './app.js';
-import type { ControllerEnv } from './config.js';
+import { ConfigError, type ControllerEnv } from './config.js';
 import { discoverSlots } from './executors/local/discover-slots.js';
 import { LocalExecutor } from './executors/local/local-executor.js';
 import { Scheduler } from './scheduler/scheduler.js';
@@ -37,7 +37,7 @@ export interface RunningController {
 export async function startController(options: ControllerOptions): Promise<RunningController> {
   const { store, env, log } = options;
   if (!isLoopback(options.host) && env.apiTokens.length === 0) {
-    throw new Error(`listening on ${options.host} needs API tokens: set AUTORESEARCH_API_TOKENS (loopback alone may run without)`);
+    throw new ConfigError(`listening on ${options.host} needs API tokens: set AUTORESEARCH_API_TOKENS (loopback alone may run without)`);
   }
   const transport = new EmbeddedTransport((runId, problem) => log.warn({ runId }, `agent message rejected: ${problem}`));
   const executor = new LocalExecutor({
