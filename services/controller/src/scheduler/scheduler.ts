@@ -14,6 +14,7 @@ import type { BranchRow, ExperimentRow, RunRow, StudyRow } from '../store/schema
 import type { Store } from '../store/store.js';
 import type { ControllerTransport } from '../transport/controller-transport.js';
 import { createNextExperiment } from './create-experiment.js';
+import { recordAgentMessage } from './record-agent-message.js';
 import { decideExperiment, TERMINAL_RUN_STATUSES, type ExperimentDecision } from './decide-experiment.js';
 import { summarizeProgress, type StudyProgress } from './study-progress.js';
 
@@ -342,32 +343,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   }
 
   private async handleAgentMessage(message: AgentMessage): Promise<void> {
-    const { store } = this.options;
-    switch (message.type) {
-      case 'log':
-        await store.appendLogs(message.runId, message.attempt, message.lines);
-        return;
-      case 'progress':
-        await store.appendMetricPoints(message.runId, message.attempt, message.points, 'intermediate');
-        return;
-      case 'heartbeat':
-      case 'started':
-        await store.touchHeartbeat(message.runId, message.attempt);
-        return;
-      case 'result': {
-        const { applied } = await store.ingestResult(message);
-        if (applied) {
-          const run = await store.getRun(message.runId);
-          if (run) {
-            await store.appendEvent(run.studyId, 'run.finished', {
-              runId: run.id, attempt: message.attempt, status: message.status, reason: message.reason ?? null,
-            });
-          }
-          this.emit('run.finished', { runId: message.runId, status: message.status, reason: message.reason });
-        }
-        this.nudge();
-        return;
-      }
+    const finished = await recordAgentMessage(this.options.store, message);
+    if (finished) {
+      this.emit('run.finished', finished);
+      this.nudge();
     }
   }
 }
