@@ -3,6 +3,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { ConfigError, readControllerEnv } from '../../controller/src/config.js';
 import { AutoresearchError, InvalidInputError } from '../../controller/src/errors.js';
 import { ApiError } from './api-client.js';
+import { runAgent } from '../../agent/src/main.js';
 import { runCommand } from './commands/run.js';
 import { serveCommand } from './commands/serve.js';
 import { exportCommand, statusCommand, stopCommand } from './commands/remote.js';
@@ -65,6 +66,14 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--slots <n>', 'CPU slots (default: one per GPU, else 1)', positiveInteger('--slots'))
     .option('--data-dir <dir>', 'embedded database folder when DATABASE_URL is not set', '.autoresearch/server')
     .action(async (options) => setExit(await serveCommand(options, readControllerEnv())));
+
+  program
+    .command('agent')
+    .description('run one experiment run as a standalone agent (normally started by an executor); the run token comes from AUTORESEARCH_RUN_TOKEN')
+    .allowUnknownOption()
+    .helpOption(false)
+    .argument('[args...]', '--run-id ID --controller-url URL [--transport ipc|nats] [--nats-url URL] [--work-root DIR]')
+    .action(async (args: string[]) => setExit(await runAgent(args)));
 
   const remote = (command: Command) =>
     command
