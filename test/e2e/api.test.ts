@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { parse } from 'yaml';
-import { sha256Hex } from '../../services/controller/src/api/auth.js';
+import { sha256Hex, storeTokenAuth } from '../../services/controller/src/api/auth.js';
 import { buildApp } from '../../services/controller/src/app.js';
 import { createStudy } from '../../services/controller/src/scheduler/study-lifecycle.js';
 import { hashSpec, validateStudySpec } from '../../services/controller/src/spec/load-study-folder.js';
@@ -13,14 +13,17 @@ import type { Store } from '../../services/controller/src/store/store.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { SURROGATE_SCRIPT, SURROGATE_SPEC } from '../support/study-folder.js';
 
-const API_TOKEN = 'team-token-0123456789abcdef';
-
 describe('REST API', () => {
   let database: TestDatabase;
   let store: Store;
   let app: FastifyInstance;
   let securedApp: FastifyInstance;
   let study: StudyRow;
+  /** Tokens of two teams, and a study of the first one, submitted through the API. */
+  let alphaToken: string;
+  let betaToken: string;
+  let alphaStudyId: string;
+  const as = (token: string) => ({ authorization: `Bearer ${token}` });
 
   before(async () => {
     database = await createTestDatabase('api');
@@ -30,8 +33,16 @@ describe('REST API', () => {
       spec, specHash: hashSpec(spec), sourceDir: null,
       files: [{ path: 'train.js', content: Buffer.from(SURROGATE_SCRIPT), mode: 0o644 }, { path: 'data.bin', content: Buffer.from([0, 255, 1]), mode: 0o644 }],
     });
-    app = await buildApp({ store, scheduler: null, auth: { apiTokenHashes: [] } });
-    securedApp = await buildApp({ store, scheduler: null, auth: { apiTokenHashes: [sha256Hex(API_TOKEN)] } });
+    app = await buildApp({ store, scheduler: null, auth: { mode: 'open' } });
+    securedApp = await buildApp({ store, scheduler: null, auth: storeTokenAuth(store) });
+    alphaToken = (await store.createApiToken({ teamName: 'alpha', name: 'ada' })).token;
+    betaToken = (await store.createApiToken({ teamName: 'beta', name: 'bob' })).token;
+    const created = await securedApp.inject({
+      method: 'POST', url: '/v1/studies', headers: as(alphaToken),
+      payload: { spec: parse(SURROGATE_SPEC), files: [{ path: 'train.js', contentBase64: Buffer.from(SURROGATE_SCRIPT).toString('base64') }] },
+    });
+    assert.equal(created.statusCode, 201, created.body);
+    alphaStudyId = created.json().id;
   });
 
   after(async () => {
@@ -44,8 +55,9 @@ describe('REST API', () => {
   it('lists and gets studies with their progress', async () => {
     const list = await app.inject({ method: 'GET', url: '/v1/studies?limit=10' });
     assert.equal(list.statusCode, 200);
-    assert.equal(list.json().items[0].id, study.id);
-    assert.equal(list.json().items[0].specHash, undefined);
+    const listed = list.json().items.find((s: { id: string }) => s.id === study.id);
+    assert.ok(listed, 'the open API lists every team’s studies');
+    assert.equal(listed.specHash, undefined);
     const one = await app.inject({ method: 'GET', url: `/v1/studies/${study.id}` });
     assert.equal(one.json().progress.created, 1);
     assert.equal(one.json().branches.length, 1);
@@ -128,29 +140,98 @@ describe('REST API', () => {
     assert.equal(assignment.attempt, 1);
     const data = assignment.files.find((f: { path: string }) => f.path === 'data.bin');
     assert.deepEqual([...Buffer.from(data.contentBase64, 'base64')], [0, 255, 1]);
-    // Another run's token, no token, and a token after the run finished all get 401.
+    // Another running run's token gets 403; no token, an unknown token, and a token after the run
+    // finished get 401.
     const wrongRun = await app.inject({ method: 'GET', url: `/v1/runs/${other.id}/assignment`, headers: { authorization: `Bearer ${token}` } });
-    assert.equal(wrongRun.statusCode, 401);
+    assert.equal(wrongRun.statusCode, 403);
+    assert.equal(wrongRun.json().message, 'this token belongs to another run');
+    const unknown = await app.inject({ method: 'GET', url: `/v1/runs/${run.id}/assignment`, headers: { authorization: 'Bearer no-run-has-this' } });
+    assert.equal(unknown.statusCode, 401);
     const none = await app.inject({ method: 'GET', url: `/v1/runs/${run.id}/assignment` });
     assert.equal(none.statusCode, 401);
     await store.finishRun(run.id, run.attempt, { status: 'lost', reason: 'test' });
     const finished = await app.inject({ method: 'GET', url: `/v1/runs/${run.id}/assignment`, headers: { authorization: `Bearer ${token}` } });
     assert.equal(finished.statusCode, 401);
+    const finishedElsewhere = await app.inject({ method: 'GET', url: `/v1/runs/${other.id}/assignment`, headers: { authorization: `Bearer ${token}` } });
+    assert.equal(finishedElsewhere.statusCode, 401, 'a finished run’s token is nobody’s: 401, not 403');
     // The API token does not open it either: run routes are for run tokens only.
-    const apiToken = await securedApp.inject({ method: 'GET', url: `/v1/runs/${other.id}/assignment`, headers: { authorization: `Bearer ${API_TOKEN}` } });
+    const apiToken = await securedApp.inject({ method: 'GET', url: `/v1/runs/${other.id}/assignment`, headers: as(alphaToken) });
     assert.equal(apiToken.statusCode, 401);
+    assert.ok(sha256Hex(token) !== run.id);
   });
 
-  it('needs an API token on every /v1 route when tokens are configured', async () => {
-    for (const url of ['/v1/studies', `/v1/studies/${study.id}`, `/v1/studies/${study.id}/experiments`, `/v1/studies/${study.id}/exports/results.tsv`]) {
+  it('needs a team token on every /v1 route when tokens are configured', async () => {
+    for (const url of ['/v1/studies', `/v1/studies/${alphaStudyId}`, `/v1/studies/${alphaStudyId}/experiments`, `/v1/studies/${alphaStudyId}/exports/results.tsv`]) {
       const anonymous = await securedApp.inject({ method: 'GET', url });
       assert.equal(anonymous.statusCode, 401, url);
-      const wrong = await securedApp.inject({ method: 'GET', url, headers: { authorization: 'Bearer not-the-token-at-all' } });
+      assert.match(anonymous.json().message, /needs an API token: send Authorization: Bearer/);
+      const wrong = await securedApp.inject({ method: 'GET', url, headers: as('ar_not-the-token-at-all') });
       assert.equal(wrong.statusCode, 401, url);
-      const right = await securedApp.inject({ method: 'GET', url, headers: { authorization: `Bearer ${API_TOKEN}` } });
+      assert.match(wrong.json().message, /not valid/);
+      const right = await securedApp.inject({ method: 'GET', url, headers: as(alphaToken) });
       assert.equal(right.statusCode, 200, url);
     }
     assert.equal((await securedApp.inject({ method: 'GET', url: '/healthz' })).statusCode, 200);
+  });
+
+  it('puts a study submitted with a token in its team, with the owner and priority asked for', async () => {
+    const alpha = await store.getStudy(alphaStudyId);
+    assert.equal(alpha?.teamId, (await store.getTeamByName('alpha'))?.id);
+    assert.equal(alpha?.owner, 'ada', 'the owner defaults to the token’s name');
+    assert.equal(alpha?.priority, 1);
+    const files = [{ path: 'train.js', contentBase64: Buffer.from(SURROGATE_SCRIPT).toString('base64') }];
+    const weighted = await securedApp.inject({
+      method: 'POST', url: '/v1/studies', headers: as(betaToken),
+      payload: { spec: parse(SURROGATE_SPEC), files, owner: 'carol', priority: 3 },
+    });
+    assert.equal(weighted.statusCode, 201, weighted.body);
+    assert.deepEqual([weighted.json().owner, weighted.json().priority, weighted.json().teamId], ['carol', 3, (await store.getTeamByName('beta'))?.id]);
+    const badPriority = await securedApp.inject({
+      method: 'POST', url: '/v1/studies', headers: as(betaToken), payload: { spec: parse(SURROGATE_SPEC), files, priority: 0 },
+    });
+    assert.equal(badPriority.statusCode, 400);
+    assert.equal(badPriority.json().fields[0].path, 'body.priority');
+    // Each team lists its own studies only.
+    const betaList = await securedApp.inject({ method: 'GET', url: '/v1/studies', headers: as(betaToken) });
+    assert.deepEqual(betaList.json().items.map((s: { id: string }) => s.id), [weighted.json().id]);
+    const alphaList = await securedApp.inject({ method: 'GET', url: '/v1/studies', headers: as(alphaToken) });
+    assert.deepEqual(alphaList.json().items.map((s: { id: string }) => s.id), [alphaStudyId]);
+  });
+
+  it('answers 404 for another team’s study and its runs, exactly as for a missing one', async () => {
+    const [baseline] = await store.listExperiments(alphaStudyId, { limit: 1 });
+    const [run] = await store.listRuns(baseline!.id);
+    const urls = [
+      ['GET', `/v1/studies/${alphaStudyId}`],
+      ['GET', `/v1/studies/${alphaStudyId}/experiments`],
+      ['GET', `/v1/studies/${alphaStudyId}/experiments/0`],
+      ['GET', `/v1/studies/${alphaStudyId}/events`],
+      ['GET', `/v1/studies/${alphaStudyId}/exports/results.tsv`],
+      ['GET', `/v1/studies/${alphaStudyId}/exports/changelog.md`],
+      ['GET', `/v1/studies/${alphaStudyId}/exports/best`],
+      ['POST', `/v1/studies/${alphaStudyId}/stop`],
+      ['POST', `/v1/studies/${alphaStudyId}/resume`],
+      ['GET', `/v1/runs/${run!.id}`],
+      ['GET', `/v1/runs/${run!.id}/logs`],
+      ['GET', `/v1/runs/${run!.id}/metrics`],
+    ] as const;
+    for (const [method, url] of urls) {
+      const foreign = await securedApp.inject({ method, url, headers: as(betaToken) });
+      assert.equal(foreign.statusCode, 404, `${method} ${url}`);
+      const missing = await securedApp.inject({ method, url: url.replace(alphaStudyId, 'no-such-study').replace(run!.id, 'no-such-run'), headers: as(betaToken) });
+      assert.equal(missing.statusCode, 404);
+      assert.equal(foreign.json().message.replace(alphaStudyId, 'X').replace(run!.id, 'X'), missing.json().message.replace('no-such-study', 'X').replace('no-such-run', 'X'));
+    }
+    // The owning team gets through to the route itself (stop refuses only because this server is read-only).
+    assert.equal((await securedApp.inject({ method: 'GET', url: `/v1/runs/${run!.id}`, headers: as(alphaToken) })).statusCode, 200);
+    assert.equal((await securedApp.inject({ method: 'POST', url: `/v1/studies/${alphaStudyId}/stop`, headers: as(alphaToken) })).statusCode, 409);
+  });
+
+  it('refuses a revoked token', async () => {
+    const { token, id } = await store.createApiToken({ teamName: 'alpha', name: 'temporary' });
+    assert.equal((await securedApp.inject({ method: 'GET', url: '/v1/studies', headers: as(token) })).statusCode, 200);
+    await store.revokeApiToken(id);
+    assert.equal((await securedApp.inject({ method: 'GET', url: '/v1/studies', headers: as(token) })).statusCode, 401);
   });
 
   it('refuses to stop from a read-only server, and is ready while the database answers', async () => {

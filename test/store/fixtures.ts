@@ -24,7 +24,15 @@ export interface Seeded {
   revisionId: string;
 }
 
-export async function seedStudy(store: Store, options: { status?: StudyStatus; sourceDir?: string } = {}): Promise<Seeded> {
+export interface SeedOptions {
+  status?: StudyStatus;
+  sourceDir?: string;
+  teamId?: string;
+  owner?: string;
+  priority?: number;
+}
+
+export async function seedStudy(store: Store, options: SeedOptions = {}): Promise<Seeded> {
   const revisionId = await store.putRevision([{ path: 'train.py', content: Buffer.from(`LR = 0.01 # ${randomUUID()}\n`), mode: 0o644 }]);
   let study = await store.createStudy({
     id: randomUUID(),
@@ -33,6 +41,9 @@ export async function seedStudy(store: Store, options: { status?: StudyStatus; s
     spec,
     specHash: 'hash',
     sourceDir: options.sourceDir ?? null,
+    teamId: options.teamId,
+    owner: options.owner,
+    priority: options.priority,
   });
   if (options.status) study = (await store.updateStudy(study.id, { status: options.status }))!;
   const branch = await store.createBranch({ id: randomUUID(), studyId: study.id, index: 0, headRevisionId: revisionId });
@@ -73,6 +84,6 @@ export function resultFor(runId: string, attempt: number, overrides: Partial<Res
   };
 }
 
-export function claimRequest(studyIds: string[], slot = 'gpu0') {
+export function claimRequest(studyIds: string[] | undefined, slot = 'gpu0') {
   return { studyIds, slot, tokenHash: `hash-${randomUUID()}`, host: 'test-host' };
 }

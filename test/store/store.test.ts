@@ -2,14 +2,18 @@
 // Postgres (distributed mode), so the two can never drift apart.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/node-postgres';
+import { migrate } from 'drizzle-orm/node-postgres/migrator';
+import pg from 'pg';
 import { queryRows } from '../../services/controller/src/store/db.js';
 import { findMigrationsFolder } from '../../services/controller/src/store/migrations-folder.js';
+import { hashApiToken } from '../../services/controller/src/store/queries/api-tokens.js';
 import { openStore } from '../../services/controller/src/store/open-store.js';
 import { blobs, studies } from '../../services/controller/src/store/schema.js';
 import { StoreUnavailableError } from '../../services/controller/src/store/store-errors.js';
@@ -83,7 +87,7 @@ for (const target of targets) {
       );
       assert.deepEqual(
         tables.map((t) => t.table_name),
-        ['blobs', 'branches', 'events', 'experiments', 'metrics', 'revisions', 'run_logs', 'runs', 'studies'],
+        ['api_tokens', 'blobs', 'branches', 'events', 'experiments', 'metrics', 'revisions', 'run_logs', 'runs', 'studies', 'teams'],
       );
     });
 
@@ -100,8 +104,11 @@ for (const target of targets) {
       it('opens again, concurrently, without applying the migrations twice', async () => {
         const others = await Promise.all([reopen(), reopen(), reopen()]);
         await Promise.all(others.map((other) => other.close()));
+        const journal = JSON.parse(await readFile(join(findMigrationsFolder(), 'meta', '_journal.json'), 'utf8')) as {
+          entries: unknown[];
+        };
         const applied = await queryRows(store.db, sql`SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations`);
-        assert.equal(applied[0]!.n, 1);
+        assert.equal(applied[0]!.n, journal.entries.length);
       });
     }
 
@@ -141,8 +148,9 @@ for (const target of targets) {
       it('pages through every study newest first, ties broken by id, none skipped', async () => {
         // Three studies created in the same millisecond: only the id tells them apart.
         const sameMoment = new Date(Date.now() + 60_000);
+        const { id: teamId } = await store.ensureTeam('local');
         for (const id of ['tie-b', 'tie-c', 'tie-a']) {
-          await store.db.insert(studies).values({ id, name: id, flavor: 'training', spec, specHash: 'h', createdAt: sameMoment });
+          await store.db.insert(studies).values({ id, teamId, name: id, flavor: 'training', spec, specHash: 'h', createdAt: sameMoment });
         }
         const seen: string[] = [];
         let cursor: string | undefined;
@@ -160,6 +168,68 @@ for (const target of targets) {
         assert.deepEqual(seen.slice(0, 3), ['tie-c', 'tie-b', 'tie-a']);
         assert.equal(pages, Math.ceil(all.length / 2));
         await assert.rejects(store.listStudies({ limit: 2, cursor: 'not-a-cursor' }), { code: 'INVALID_INPUT' });
+      });
+    });
+
+    describe('teams and API tokens', () => {
+      it('ensures a team once, and changes its quota only when asked', async () => {
+        const name = `team-${randomUUID().slice(0, 8)}`;
+        const created = await store.ensureTeam(name, { quotaSlots: 3 });
+        assert.equal(created.quotaSlots, 3);
+        const again = await Promise.all([store.ensureTeam(name), store.ensureTeam(name)]);
+        assert.deepEqual(again, [created, created]);
+        assert.equal((await store.ensureTeam(name, { quotaSlots: null })).quotaSlots, null);
+        assert.equal((await store.setTeamQuota(name, 1))?.quotaSlots, 1);
+        assert.equal(await store.setTeamQuota('no-such-team', 1), undefined);
+        await assert.rejects(store.ensureTeam('has space'), { code: 'INVALID_INPUT' });
+        await assert.rejects(store.setTeamQuota(name, -1), { code: 'INVALID_INPUT' });
+      });
+
+      it('stores only the hash of a token, finds its team, touches it at most once a minute, and revokes it', async () => {
+        const teamName = `team-${randomUUID().slice(0, 8)}`;
+        const { token, id } = await store.createApiToken({ teamName, name: 'ada' });
+        assert.match(token, /^ar_[A-Za-z0-9_-]{43}$/);
+        const [row] = await queryRows(store.db, sql`SELECT * FROM api_tokens WHERE id = ${id}`);
+        assert.equal(row!.token_hash, hashApiToken(token));
+        assert.ok(!JSON.stringify(row).includes(token.slice(3)), 'the token itself is not stored');
+        assert.equal(row!.last_used_at, null);
+
+        const found = await store.findTeamByTokenHash(hashApiToken(token));
+        assert.deepEqual(found, { id: (await store.getTeamByName(teamName))!.id, name: teamName, quotaSlots: null, tokenId: id, tokenName: 'ada' });
+        const lastUsed = async () => (await queryRows(store.db, sql`SELECT last_used_at::text AS t FROM api_tokens WHERE id = ${id}`))[0]!.t;
+        const first = await lastUsed();
+        assert.ok(first);
+        await store.findTeamByTokenHash(hashApiToken(token));
+        assert.equal(await lastUsed(), first, 'a second use within the minute writes nothing');
+        await store.db.execute(sql`UPDATE api_tokens SET last_used_at = now() - interval '2 minutes' WHERE id = ${id}`);
+        const stale = await lastUsed();
+        await store.findTeamByTokenHash(hashApiToken(token));
+        assert.notEqual(await lastUsed(), stale);
+
+        assert.equal(await store.findTeamByTokenHash(hashApiToken('ar_not-a-token')), null);
+        assert.equal(await store.revokeApiToken(id), true);
+        assert.equal(await store.revokeApiToken(id), false);
+        assert.equal(await store.findTeamByTokenHash(hashApiToken(token)), null);
+        await assert.rejects(store.createApiToken({ teamName, name: '  ' }), { code: 'INVALID_INPUT' });
+      });
+
+      it('puts a study in the local team by default, and records team, owner and priority when given', async () => {
+        const { study } = await seedStudy(store);
+        assert.equal(study.teamId, (await store.getTeamByName('local'))!.id);
+        assert.equal(study.priority, 1);
+        assert.equal(study.owner, null);
+        const team = await store.ensureTeam(`team-${randomUUID().slice(0, 8)}`);
+        const owned = await store.createStudy({
+          id: randomUUID(), name: 'tiny', flavor: 'training', spec, specHash: 'h', sourceDir: null,
+          teamId: team.id, owner: 'ada', priority: 3,
+        });
+        assert.deepEqual([owned.teamId, owned.owner, owned.priority], [team.id, 'ada', 3]);
+        const page = await store.listStudies({ limit: 10, teamId: team.id });
+        assert.deepEqual(page.items.map((s) => s.id), [owned.id]);
+        await assert.rejects(
+          store.createStudy({ id: randomUUID(), name: 'x', flavor: 'training', spec, specHash: 'h', sourceDir: null, priority: 0 }),
+          { code: 'INVALID_INPUT' },
+        );
       });
     });
 
@@ -558,6 +628,41 @@ describe('openStore', () => {
     assert.throws(() => findMigrationsFolder(pathToFileURL('/nowhere/at/all.js').href), { code: 'MIGRATIONS_NOT_FOUND' });
   });
 
+
+  it('moves the studies of a database made before teams existed into the local team', async () => {
+    const database = await createTestDatabase('store_upgrade');
+    const onlyFirst = await mkdtemp(join(tmpdir(), 'autoresearch-migrations-'));
+    try {
+      const folder = findMigrationsFolder();
+      const journal = JSON.parse(await readFile(join(folder, 'meta', '_journal.json'), 'utf8')) as { entries: { tag: string }[] };
+      const first = journal.entries[0]!;
+      await mkdir(join(onlyFirst, 'meta'));
+      await writeFile(join(onlyFirst, 'meta', '_journal.json'), JSON.stringify({ ...journal, entries: [first] }));
+      await copyFile(join(folder, `${first.tag}.sql`), join(onlyFirst, `${first.tag}.sql`));
+      const client = new pg.Client({ connectionString: database.url });
+      await client.connect();
+      try {
+        await migrate(drizzle({ client }), { migrationsFolder: onlyFirst });
+        await client.query(
+          `INSERT INTO studies (id, name, flavor, spec, spec_hash) VALUES ('old-study', 'old', 'training', $1, 'h')`,
+          [JSON.stringify(spec)],
+        );
+      } finally {
+        await client.end();
+      }
+      const upgraded = await openStore({ databaseUrl: database.url });
+      try {
+        const study = await upgraded.getStudy('old-study');
+        assert.equal(study?.teamId, (await upgraded.getTeamByName('local'))?.id);
+        assert.equal(study?.priority, 1);
+      } finally {
+        await upgraded.close();
+      }
+    } finally {
+      await rm(onlyFirst, { recursive: true, force: true });
+      await database.drop();
+    }
+  });
 
   it('gives up on an unreachable database with a named error that hides the password', async () => {
     const url = 'postgres://postgres:hunter2@127.0.0.1:1/nothing';

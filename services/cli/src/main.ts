@@ -7,6 +7,7 @@ import { runAgent } from '../../agent/src/main.js';
 import { runCommand } from './commands/run.js';
 import { serveCommand } from './commands/serve.js';
 import { exportCommand, statusCommand, stopCommand } from './commands/remote.js';
+import { parseQuota, tokenCreateCommand } from './commands/token.js';
 import { EXIT } from './exit-codes.js';
 
 function positiveInteger(name: string) {
@@ -61,7 +62,7 @@ function buildProgram(setExit: (code: number) => void): Command {
   program
     .command('serve')
     .description('run a controller that serves the API and runs every active study in its database')
-    .option('--host <host>', 'address to listen on (off loopback, AUTORESEARCH_API_TOKENS is required)', '127.0.0.1')
+    .option('--host <host>', 'address to listen on; every /v1 route needs a token from `autoresearch token create`', '127.0.0.1')
     .option('--port <n>', 'port to listen on', portNumber, 8420)
     .option('--slots <n>', 'CPU slots (default: one per GPU, else 1)', positiveInteger('--slots'))
     .option('--data-dir <dir>', 'embedded database folder when DATABASE_URL is not set', '.autoresearch/server')
@@ -74,6 +75,17 @@ function buildProgram(setExit: (code: number) => void): Command {
     .helpOption(false)
     .argument('[args...]', '--run-id ID --controller-url URL [--transport ipc|nats] [--nats-url URL] [--work-root DIR]')
     .action(async (args: string[]) => setExit(await runAgent(args)));
+
+  program
+    .command('token')
+    .description('manage API tokens of a distributed controller')
+    .command('create')
+    .description('create an API token for a team (the team too, if new); prints the token once, on stdout')
+    .requiredOption('--team <name>', 'the team the token acts for')
+    .option('--name <label>', 'who holds the token; the default owner of the studies it submits (default: the team name)')
+    .option('--quota <n>', 'the most running runs the team may hold at once, or "unlimited"', parseQuota)
+    .option('--data-dir <dir>', 'embedded database folder when DATABASE_URL is not set', '.autoresearch/server')
+    .action(async (options) => setExit(await tokenCreateCommand(options, readControllerEnv())));
 
   const remote = (command: Command) =>
     command

@@ -1,7 +1,7 @@
 // Builds the Fastify application: plugins and routes, never `listen` (server.ts owns the process).
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { requireApiToken, type AuthConfig } from './api/auth.js';
+import { authenticate, type AuthConfig } from './api/auth.js';
 import { handleError } from './api/error-handler.js';
 import { healthRoutes } from './api/routes/health/index.js';
 import { runRoutes } from './api/routes/runs/index.js';
@@ -34,9 +34,12 @@ export async function buildApp(ctx: AppContext, options: FastifyServerOptions = 
   const app = Fastify({ bodyLimit: MAX_BODY_BYTES, ...options }).withTypeProvider<TypeBoxTypeProvider>();
   app.decorate('ctx', ctx);
   app.setErrorHandler(handleError);
+  app.decorateRequest('team', null);
   app.addHook('onRequest', async (request) => {
     const path = request.url.split('?')[0] ?? '';
-    if (path.startsWith('/v1/') && !RUN_TOKEN_ROUTE.test(path)) requireApiToken(ctx.auth, request);
+    if ((path === '/v1' || path.startsWith('/v1/')) && !RUN_TOKEN_ROUTE.test(path)) {
+      request.team = await authenticate(ctx.auth, request);
+    }
   });
   await app.register(healthRoutes);
   await app.register(studyRoutes, { prefix: '/v1/studies' });

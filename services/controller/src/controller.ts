@@ -1,8 +1,7 @@
 // Wires one controller together: store, transport, executor, scheduler and the HTTP API.
-import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { sha256Hex } from './api/auth.js';
+import { storeTokenAuth } from './api/auth.js';
 import { buildApp } from './app.js';
 import { ConfigError, type ControllerEnv } from './config.js';
 import { discoverSlots } from './executors/local/discover-slots.js';
@@ -20,6 +19,8 @@ export interface ControllerOptions {
   port: number;
   /** `--slots N`: N CPU slots instead of one per GPU. */
   cpuSlots: number | undefined;
+  /** `open`: no token (embedded, loopback only); `tokens`: every /v1 route needs a team's API token. */
+  auth: 'open' | 'tokens';
   /** Embedded mode runs only its own study; `serve` runs every active study in the database. */
   studyIds?: string[];
   workRoot?: string;
@@ -36,13 +37,13 @@ export interface RunningController {
 
 export async function startController(options: ControllerOptions): Promise<RunningController> {
   const { store, env, log } = options;
-  if (!isLoopback(options.host) && env.apiTokens.length === 0) {
-    throw new ConfigError(`listening on ${options.host} needs API tokens: set AUTORESEARCH_API_TOKENS (loopback alone may run without)`);
+  if (options.auth === 'open' && !isLoopback(options.host)) {
+    throw new ConfigError(`the open (token-less) API is for loopback only; ${options.host} needs tokens (autoresearch token create)`);
   }
   const transport = new EmbeddedTransport((runId, problem) => log.warn({ runId }, `agent message rejected: ${problem}`));
   const executor = new LocalExecutor({
     slots: discoverSlots({ cudaVisibleDevices: env.cudaVisibleDevices, cpuSlots: options.cpuSlots }),
-    attachChannel: (runId, child) => transport.attach(runId, child),
+    channel: { kind: 'ipc', attach: (runId, child) => transport.attach(runId, child) },
     onAgentOutput: (runId, line) => log.warn({ runId }, `agent: ${line}`),
     baseEnv: env.agentBaseEnv,
     workRoot: options.workRoot,
@@ -54,15 +55,16 @@ export async function startController(options: ControllerOptions): Promise<Runni
     transport,
     log,
     controllerUrl: () => url,
-    host: hostname(),
+    controllerId: env.controllerId,
+    liveness: { timeoutSeconds: env.heartbeatTimeoutSeconds, retries: env.lostRetries },
     studyIds: options.studyIds,
   });
   const app = await buildApp(
-    { store, scheduler, auth: { apiTokenHashes: env.apiTokens.map(sha256Hex) } },
+    { store, scheduler, auth: options.auth === 'open' ? { mode: 'open' } : storeTokenAuth(store) },
     { loggerInstance: log },
   );
   url = await listen(app, { host: options.host, port: options.port, fallbackToFreePort: options.port !== 0 && isLoopback(options.host) });
-  scheduler.start();
+  await scheduler.start();
   return {
     app,
     scheduler,

@@ -21,7 +21,7 @@ export async function serveCommand(options: ServeOptions, env: ControllerEnv): P
       const requeued = await store.requeueUnfinishedRuns(study.id);
       if (requeued > 0) log.info({ studyId: study.id, requeued }, 'requeued runs cut off by the last shutdown');
     }
-    const controller = await startController({ store, env, log, host: options.host, port: options.port, cpuSlots: options.slots });
+    const controller = await startController({ store, env, log, host: options.host, port: options.port, cpuSlots: options.slots, auth: 'tokens' });
     log.info({ url: controller.url, slots: controller.executor.slots().map((s) => s.name), database: store.driver }, 'controller serving');
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);

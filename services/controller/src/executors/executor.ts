@@ -30,4 +30,6 @@ export interface Executor {
   launch(run: RunLaunch, onGone: (detail: AgentGone) => void): void;
   /** Hard-kills every agent this executor started (used at shutdown, after a graceful stop had its chance). */
   killAll(): Promise<void>;
+  /** Ends the agent of a run declared lost, if this executor started it (a hung agent must free its slot). */
+  abandon(runId: string): void;
 }

@@ -15,6 +15,7 @@ import type { Store } from '../store/store.js';
 import type { ControllerTransport } from '../transport/controller-transport.js';
 import { createNextExperiment } from './create-experiment.js';
 import { recordAgentMessage } from './record-agent-message.js';
+import { adoptableRuns, AGENT_RESULT_SETTLE_MS, sleep, type LivenessOptions } from './liveness.js';
 import { decideExperiment, TERMINAL_RUN_STATUSES, type ExperimentDecision } from './decide-experiment.js';
 import { summarizeProgress, type StudyProgress } from './study-progress.js';
 
@@ -32,6 +33,8 @@ interface ActiveRun {
   attempt: number;
   studyId: string;
   slot: Slot;
+  /** Launched by an earlier process of this controller: no agent process to watch, only its messages. */
+  adopted: boolean;
 }
 
 export interface SchedulerOptions {
@@ -40,10 +43,12 @@ export interface SchedulerOptions {
   transport: ControllerTransport & { drained?(runId: string): Promise<void> };
   log: Logger;
   controllerUrl: () => string;
-  host: string;
+  /** This controller's name, recorded on the runs it claims so that a restart can adopt them. */
+  controllerId: string;
   /** Only these studies (embedded mode), or every active study in the database. */
   studyIds?: string[];
   pollIntervalMs?: number;
+  liveness: LivenessOptions;
 }
 
 export function hashToken(token: string): string {
@@ -65,7 +70,12 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     super();
   }
 
-  start(): void {
+  /** Adopts the runs an earlier process of this controller left running, then starts the loop. */
+  async start(): Promise<void> {
+    for (const run of await adoptableRuns(this.options.store, this.options.controllerId)) {
+      const slot = this.options.executor.slots().find((s) => s.name === run.slot);
+      if (slot) this.active.set(run.id, { runId: run.id, attempt: run.attempt, studyId: run.studyId, slot, adopted: true });
+    }
     this.options.transport.onMessage((message) => this.handleAgentMessage(message));
     this.timer = setInterval(() => this.nudge(), this.options.pollIntervalMs ?? 1000);
     this.nudge();
@@ -117,9 +127,11 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   }
 
   private async tick(): Promise<void> {
+    await this.declareSilentRunsLost();
     const studies = await this.studiesToRun();
     for (const study of studies) await this.tickStudy(study);
-    await this.launchQueuedRuns(studies.filter((s) => s.status === 'running').map((s) => s.id));
+    // The claim shares the slots fairly among all running studies; embedded mode restricts it to its own.
+    if (studies.some((s) => s.status === 'running')) await this.launchQueuedRuns(this.options.studyIds);
   }
 
   private async studiesToRun(): Promise<StudyRow[]> {
@@ -303,15 +315,14 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     this.emit('study.stopped', { study: stopped });
   }
 
-  private async launchQueuedRuns(studyIds: string[]): Promise<void> {
-    if (studyIds.length === 0) return;
+  private async launchQueuedRuns(studyIds: string[] | undefined): Promise<void> {
     const { store, executor } = this.options;
     for (const slot of executor.slots()) {
       if ([...this.active.values()].some((r) => r.slot.name === slot.name)) continue;
       const token = randomBytes(32).toString('base64url');
-      const run = await store.claimQueuedRun({ studyIds, slot: slot.name, tokenHash: hashToken(token), host: this.options.host });
+      const run = await store.claimQueuedRun({ studyIds, slot: slot.name, tokenHash: hashToken(token), host: this.options.controllerId });
       if (!run) return;
-      this.active.set(run.id, { runId: run.id, attempt: run.attempt, studyId: run.studyId, slot });
+      this.active.set(run.id, { runId: run.id, attempt: run.attempt, studyId: run.studyId, slot, adopted: false });
       const study = await store.getStudy(run.studyId);
       if (study) this.emit('run.started', { study, run, slot });
       executor.launch(
@@ -321,20 +332,26 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     }
   }
 
-  /** An agent process is gone. If it never delivered a result, its run crashed: record why. */
+  /**
+   * An agent process is gone. Exit 0 means it delivered its result (over NATS it may still be on its way).
+   * Otherwise, once any message in flight has been handled, a run still running lost its agent: it is
+   * retried or recorded as lost (an infrastructure failure, not the experiment's).
+   */
   private async onAgentGone(run: RunRow, gone: AgentGone): Promise<void> {
     const { store, transport } = this.options;
     try {
       await transport.drained?.(run.id);
-      const row = await store.getRun(run.id);
-      if (row && row.status === 'running' && row.attempt === run.attempt) {
-        const how = gone.signal ? `signal ${gone.signal}` : `exit code ${gone.exitCode}`;
-        const said = gone.lastOutput.length > 0 ? `: ${gone.lastOutput.join(' | ').slice(0, 1000)}` : '';
-        await store.finishRun(run.id, run.attempt, { status: 'crashed', reason: `the agent ended (${how}) without reporting a result${said}` });
-        this.emit('run.finished', { runId: run.id, status: 'crashed', reason: `agent ended (${how})` });
+      if (gone.exitCode !== 0) {
+        if (!transport.drained) await sleep(AGENT_RESULT_SETTLE_MS);
+        const row = await store.getRun(run.id);
+        if (row && row.status === 'running' && row.attempt === run.attempt) {
+          const how = gone.signal ? `signal ${gone.signal}` : `exit code ${gone.exitCode}`;
+          const said = gone.lastOutput.length > 0 ? `: ${gone.lastOutput.join(' | ').slice(0, 1000)}` : '';
+          await this.declareLost(row, `the agent ended (${how}) without reporting a result${said}`);
+        }
       }
     } catch (error) {
-      this.options.log.error({ err: error, runId: run.id }, 'recording a vanished agent failed; the next start reconciles it');
+      this.options.log.error({ err: error, runId: run.id }, 'recording a vanished agent failed; the heartbeat timeout will catch it');
     } finally {
       const active = this.active.get(run.id);
       if (active?.attempt === run.attempt) this.active.delete(run.id);
@@ -342,9 +359,28 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     }
   }
 
+  /** Runs whose agent has been silent past the heartbeat timeout are lost; their agent, if ours, is ended. */
+  private async declareSilentRunsLost(): Promise<void> {
+    const { timeoutSeconds } = this.options.liveness;
+    for (const run of await this.options.store.listSilentRuns(new Date(Date.now() - timeoutSeconds * 1000))) {
+      await this.declareLost(run, `no heartbeat for ${timeoutSeconds}s: the agent is gone`);
+      if (this.active.get(run.id)?.adopted) this.active.delete(run.id);
+      this.options.executor.abandon(run.id);
+    }
+  }
+
+  private async declareLost(run: RunRow, reason: string): Promise<void> {
+    const lost = await this.options.store.recordLostRun(run.id, run.attempt, { reason, retries: this.options.liveness.retries });
+    if (!lost) return;
+    await this.options.store.appendEvent(run.studyId, 'run.lost', { runId: run.id, attempt: run.attempt, reason, retried: lost.status === 'queued' });
+    this.emit('run.finished', { runId: run.id, status: lost.status === 'queued' ? 'lost (retrying)' : 'lost', reason });
+  }
+
   private async handleAgentMessage(message: AgentMessage): Promise<void> {
     const finished = await recordAgentMessage(this.options.store, message);
     if (finished) {
+      // An adopted run has no process to watch: its slot is free once its result is in.
+      if (this.active.get(finished.runId)?.adopted) this.active.delete(finished.runId);
       this.emit('run.finished', finished);
       this.nudge();
     }

@@ -12,7 +12,17 @@ export function baselineRepeatsOf(spec: StudySpec): number {
 
 export async function createStudy(
   store: Store,
-  input: { spec: StudySpec; specHash: string; files: WorkspaceFile[]; sourceDir: string | null; stopOverrides?: Record<string, unknown> },
+  input: {
+    spec: StudySpec;
+    specHash: string;
+    files: WorkspaceFile[];
+    sourceDir: string | null;
+    stopOverrides?: Record<string, unknown>;
+    /** The owning team (the embedded mode's `local` team when absent), who submitted it, and its weight in the queue. */
+    teamId?: string;
+    owner?: string | null;
+    priority?: number;
+  },
 ): Promise<StudyRow> {
   const revisionId = await store.putRevision(input.files);
   const study = await store.createStudy({
@@ -23,6 +33,9 @@ export async function createStudy(
     specHash: input.specHash,
     sourceDir: input.sourceDir,
     stopOverrides: input.stopOverrides ?? {},
+    teamId: input.teamId,
+    owner: input.owner ?? null,
+    priority: input.priority ?? 1,
   });
   for (let index = 0; index < input.spec.search.branches; index += 1) {
     await store.createBranch({ id: randomUUID(), studyId: study.id, index, headRevisionId: revisionId });

@@ -3,6 +3,7 @@
 import { sql } from 'drizzle-orm';
 import {
   bigserial,
+  check,
   customType,
   doublePrecision,
   index,
@@ -34,10 +35,51 @@ export type ExperimentStatus = 'pending' | 'decided';
 export type ExperimentOutcome = 'baseline' | 'keep' | 'discard' | 'crash' | 'timeout' | 'invalid' | 'stopped';
 export type RunRowStatus = 'queued' | 'running' | 'succeeded' | 'crashed' | 'timeout' | 'stopped' | 'lost';
 
+/** The embedded mode's one team, created on demand: a study always belongs to a team. */
+export const LOCAL_TEAM_NAME = 'local';
+
+/** Who shares the queue: every study belongs to one team, and a team may be capped in running runs. */
+export const teams = pgTable(
+  'teams',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    /** At most this many runs of the team's studies run at once; null means no cap. */
+    quotaSlots: integer('quota_slots'),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('teams_name_uq').on(t.name), check('teams_quota_slots_check', sql`${t.quotaSlots} >= 0`)],
+);
+
+/** API bearer tokens. Only the sha256 of a token is stored; the token is shown once, when created. */
+export const apiTokens = pgTable(
+  'api_tokens',
+  {
+    id: text('id').primaryKey(),
+    teamId: text('team_id')
+      .notNull()
+      .references(() => teams.id),
+    /** Who or what holds the token; the default owner of the studies it submits. */
+    name: text('name').notNull(),
+    tokenHash: text('token_hash').notNull(),
+    createdAt: createdAt(),
+    lastUsedAt: timestampMs('last_used_at'),
+    revokedAt: timestampMs('revoked_at'),
+  },
+  (t) => [uniqueIndex('api_tokens_token_hash_uq').on(t.tokenHash), index('api_tokens_team_idx').on(t.teamId)],
+);
+
 export const studies = pgTable(
   'studies',
   {
     id: text('id').primaryKey(),
+    teamId: text('team_id')
+      .notNull()
+      .references(() => teams.id),
+    /** The person (or token) that submitted the study. */
+    owner: text('owner'),
+    /** Fair-share weight: a study gets slots in proportion to its priority. */
+    priority: integer('priority').notNull().default(1),
     name: text('name').notNull(),
     flavor: text('flavor').notNull(),
     spec: jsonb('spec').$type<StudySpec>().notNull(),
@@ -54,7 +96,12 @@ export const studies = pgTable(
     startedAt: timestampMs('started_at').notNull().defaultNow(),
     stoppedAt: timestampMs('stopped_at'),
   },
-  (t) => [index('studies_source_dir_idx').on(t.sourceDir), index('studies_created_idx').on(t.createdAt, t.id)],
+  (t) => [
+    index('studies_source_dir_idx').on(t.sourceDir),
+    index('studies_created_idx').on(t.createdAt, t.id),
+    index('studies_team_created_idx').on(t.teamId, t.createdAt, t.id),
+    check('studies_priority_check', sql`${t.priority} >= 1`),
+  ],
 );
 
 /** Content-addressed file contents, shared by every revision that holds them. */
@@ -188,6 +235,8 @@ export const runs = pgTable(
   (t) => [
     uniqueIndex('runs_experiment_repeat_uq').on(t.experimentId, t.repeatIndex),
     index('runs_study_status_idx').on(t.studyId, t.status),
+    // The assignment route tells "another run's token" (403) from "no run's token" (401) by this lookup.
+    index('runs_token_hash_idx').on(t.tokenHash),
   ],
 );
 
@@ -237,6 +286,8 @@ export const events = pgTable(
   (t) => [index('events_study_idx').on(t.studyId, t.id)],
 );
 
+export type TeamRow = typeof teams.$inferSelect;
+export type ApiTokenRow = typeof apiTokens.$inferSelect;
 export type StudyRow = typeof studies.$inferSelect;
 export type BranchRow = typeof branches.$inferSelect;
 export type ExperimentRow = typeof experiments.$inferSelect;

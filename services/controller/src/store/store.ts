@@ -2,7 +2,25 @@
 // queries/; this class binds them to a database and its driver, so callers never see drizzle.
 import type { LogLine, MetricPoint, ResultMessage } from '../../../../schemas/src/messages.js';
 import type { StoreDb, StoreDriver } from './db.js';
-import type { BranchRow, EventRow, ExperimentRow, ManifestEntry, RunRow, RunRowStatus, StudyRow, StudyStatus } from './schema.js';
+import type {
+  BranchRow,
+  EventRow,
+  ExperimentRow,
+  ManifestEntry,
+  RunRow,
+  RunRowStatus,
+  StudyRow,
+  StudyStatus,
+  TeamRow,
+} from './schema.js';
+import {
+  createApiToken,
+  findTeamByTokenHash,
+  revokeApiToken,
+  type CreatedApiToken,
+  type NewApiToken,
+  type TokenTeam,
+} from './queries/api-tokens.js';
 import { createBranch, getBranch, listBranches, moveBranchHead, type BranchHead, type NewBranch } from './queries/branches.js';
 import { claimQueuedRun, type ClaimRequest } from './queries/claim-run.js';
 import { decideExperiment, type ExperimentDecision } from './queries/decide-experiment.js';
@@ -18,6 +36,7 @@ import {
   type NewExperiment,
 } from './queries/experiments.js';
 import { ingestResult, type IngestOutcome } from './queries/ingest-result.js';
+import { recordLostRun, type LostRun } from './queries/run-liveness.js';
 import { getRevisionFiles, getRevisionManifest, putRevision, type RevisionFile } from './queries/revisions.js';
 import {
   cancelQueuedRuns,
@@ -29,7 +48,7 @@ import {
   touchHeartbeat,
   type RunEndingWithoutResult,
 } from './queries/run-lifecycle.js';
-import { getRun, listRuns, listRunsByStatus } from './queries/runs.js';
+import { findRunningRunByTokenHash, getRun, listRuns, listRunsByStatus } from './queries/runs.js';
 import {
   createStudy,
   findStudyBySourceDir,
@@ -37,10 +56,12 @@ import {
   listStudies,
   listStudiesByStatus,
   updateStudy,
+  type ListStudiesOptions,
   type NewStudy,
   type Page,
   type StudyPatch,
 } from './queries/studies.js';
+import { ensureTeam, getTeamByName, setTeamQuota, type EnsureTeamOptions } from './queries/teams.js';
 import {
   appendLogs,
   appendMetricPoints,
@@ -67,6 +88,26 @@ export class Store {
     return this.#closed;
   }
 
+  // Teams and API tokens
+  ensureTeam(name: string, options?: EnsureTeamOptions): Promise<TeamRow> {
+    return ensureTeam(this.db, name, options);
+  }
+  getTeamByName(name: string): Promise<TeamRow | undefined> {
+    return getTeamByName(this.db, name);
+  }
+  setTeamQuota(name: string, quotaSlots: number | null): Promise<TeamRow | undefined> {
+    return setTeamQuota(this.db, name, quotaSlots);
+  }
+  createApiToken(input: NewApiToken): Promise<CreatedApiToken> {
+    return createApiToken(this.db, input);
+  }
+  findTeamByTokenHash(tokenHash: string): Promise<TokenTeam | null> {
+    return findTeamByTokenHash(this.db, tokenHash);
+  }
+  revokeApiToken(id: string): Promise<boolean> {
+    return revokeApiToken(this.db, id);
+  }
+
   // Studies
   createStudy(study: NewStudy): Promise<StudyRow> {
     return createStudy(this.db, study);
@@ -77,7 +118,7 @@ export class Store {
   findStudyBySourceDir(sourceDir: string): Promise<StudyRow | undefined> {
     return findStudyBySourceDir(this.db, sourceDir);
   }
-  listStudies(options: { limit: number; cursor?: string }): Promise<Page<StudyRow>> {
+  listStudies(options: ListStudiesOptions): Promise<Page<StudyRow>> {
     return listStudies(this.db, options);
   }
   listStudiesByStatus(statuses: StudyStatus[]): Promise<StudyRow[]> {
@@ -145,6 +186,9 @@ export class Store {
   listRunsByStatus(studyId: string, status: RunRowStatus): Promise<RunRow[]> {
     return listRunsByStatus(this.db, studyId, status);
   }
+  findRunningRunByTokenHash(tokenHash: string): Promise<RunRow | undefined> {
+    return findRunningRunByTokenHash(this.db, tokenHash);
+  }
   claimQueuedRun(request: ClaimRequest): Promise<RunRow | undefined> {
     return claimQueuedRun(this.db, request);
   }
@@ -163,6 +207,9 @@ export class Store {
     ending: { status: RunEndingWithoutResult; reason: string },
   ): Promise<RunRow | undefined> {
     return finishRun(this.db, runId, attempt, ending);
+  }
+  recordLostRun(runId: string, attempt: number, options: { reason: string; retries: number }): Promise<LostRun | undefined> {
+    return recordLostRun(this.db, runId, attempt, options);
   }
   listSilentRuns(before: Date): Promise<RunRow[]> {
     return listSilentRuns(this.db, before);

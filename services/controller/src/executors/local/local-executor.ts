@@ -1,6 +1,10 @@
-// Runs each agent as a child process of the controller, pinned to its slot.
-import { fork, type ChildProcess } from 'node:child_process';
-import { extname } from 'node:path';
+// Runs each agent as a process on this machine, pinned to its slot.
+// - Embedded (`ipc`): a child with an IPC channel; it reports over that channel and dies with the controller.
+// - Standalone (`nats`): a detached process that reports over NATS, so it outlives a controller restart
+//   and its result still arrives; its own diagnostics go to a log file, not to a pipe that could break.
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AgentGone, Executor, RunLaunch, Slot } from '../executor.js';
 
@@ -9,10 +13,13 @@ const agentEntry = fileURLToPath(
   new URL(`../../../../agent/src/main${extname(fileURLToPath(import.meta.url))}`, import.meta.url),
 );
 
+export type AgentChannel =
+  | { kind: 'ipc'; attach: (runId: string, child: ChildProcess) => void }
+  | { kind: 'nats'; natsUrl: string; logDir: string };
+
 export interface LocalExecutorOptions {
   slots: Slot[];
-  /** Embedded transport: receives the IPC channel of each agent. Without it, agents use their own transport. */
-  attachChannel?: (runId: string, child: ChildProcess) => void;
+  channel: AgentChannel;
   /** Where the agents' own diagnostics go (not the experiment's output, which the agent streams). */
   onAgentOutput: (runId: string, line: string) => void;
   workRoot?: string;
@@ -31,58 +38,94 @@ export class LocalExecutor implements Executor {
   }
 
   launch(run: RunLaunch, onGone: (detail: AgentGone) => void): void {
-    const args = ['--run-id', run.runId, '--controller-url', run.controllerUrl, '--transport', 'ipc'];
+    const { channel } = this.options;
+    const args = ['--run-id', run.runId, '--controller-url', run.controllerUrl];
+    if (channel.kind === 'ipc') args.push('--transport', 'ipc');
+    else args.push('--transport', 'nats', '--nats-url', channel.natsUrl);
     if (this.options.workRoot) args.push('--work-root', this.options.workRoot);
-    const child = fork(agentEntry, args, {
-      // The agent gets only what it needs; the controller's own secrets (DATABASE_URL, API keys) stay here.
-      env: {
-        ...this.options.baseEnv,
-        ...run.slot.env,
-        AUTORESEARCH_RUN_TOKEN: run.token,
-      },
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      serialization: 'json',
-    });
-    this.children.set(run.runId, child);
-    this.options.attachChannel?.(run.runId, child);
+    // The agent gets only what it needs; the controller's own secrets (DATABASE_URL, API keys) stay here.
+    const env = { ...this.options.baseEnv, ...run.slot.env, AUTORESEARCH_RUN_TOKEN: run.token };
+
     const lastOutput: string[] = [];
-    for (const stream of [child.stdout, child.stderr]) {
-      let buffered = '';
-      stream?.setEncoding('utf8');
-      stream?.on('data', (chunk: string) => {
-        buffered += chunk;
-        const lines = buffered.split('\n');
-        buffered = lines.pop() ?? '';
-        for (const line of lines) {
-          if (!line.trim()) continue;
-          this.options.onAgentOutput(run.runId, line);
-          lastOutput.push(line);
-          if (lastOutput.length > 5) lastOutput.shift();
-        }
+    const remember = (line: string) => {
+      if (!line.trim()) return;
+      this.options.onAgentOutput(run.runId, line);
+      lastOutput.push(line);
+      if (lastOutput.length > 5) lastOutput.shift();
+    };
+
+    let child: ChildProcess;
+    let logFile: string | null = null;
+    if (channel.kind === 'ipc') {
+      child = fork(agentEntry, args, { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'json' });
+      channel.attach(run.runId, child);
+      for (const stream of [child.stdout, child.stderr]) {
+        let buffered = '';
+        stream?.setEncoding('utf8');
+        stream?.on('data', (chunk: string) => {
+          buffered += chunk;
+          const lines = buffered.split('\n');
+          buffered = lines.pop() ?? '';
+          lines.forEach(remember);
+        });
+      }
+    } else {
+      mkdirSync(channel.logDir, { recursive: true });
+      logFile = join(channel.logDir, `${run.runId}-${run.attempt}.log`);
+      const fd = openSync(logFile, 'a');
+      child = spawn(process.execPath, [...process.execArgv, agentEntry, ...args], {
+        env, stdio: ['ignore', fd, fd], detached: true,
       });
+      closeSync(fd);
     }
+    this.children.set(run.runId, child);
+
     let gone = false;
     const finish = (exitCode: number | null, signal: string | null) => {
       if (gone) return;
       gone = true;
       this.children.delete(run.runId);
+      if (logFile) {
+        try {
+          readFileSync(logFile, 'utf8').split('\n').slice(-6).forEach(remember);
+        } catch {
+          // no diagnostics to show
+        }
+      }
       onGone({ exitCode, signal, lastOutput });
     };
     child.once('exit', (code, signal) => finish(code, signal));
     child.once('error', () => finish(null, null));
   }
 
+  /**
+   * Ends every agent this executor started. IPC agents are told by closing their channel (they then kill
+   * their experiment's process group); standalone agents get SIGTERM, which stops the run and reports it.
+   * SIGKILL follows for an agent that does not react.
+   */
   async killAll(): Promise<void> {
     const exits = [...this.children.values()].map(
       (child) => new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
-        // Closing the channel makes the agent kill its experiment's process group and exit; a SIGKILL
-        // first would orphan that group. The SIGKILL is for an agent that does not react.
         if (child.connected) child.disconnect();
-        setTimeout(() => child.kill('SIGKILL'), 3000).unref();
+        else child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 5000).unref();
       }),
     );
     await Promise.all(exits);
+  }
+
+  abandon(runId: string): void {
+    this.children.get(runId)?.kill('SIGKILL');
+  }
+
+  /** Leaves standalone agents running (a controller restart must not lose their runs). */
+  detachAll(): void {
+    for (const child of this.children.values()) {
+      child.removeAllListeners('exit');
+      child.unref();
+    }
+    this.children.clear();
   }
 }

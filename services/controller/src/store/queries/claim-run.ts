@@ -1,11 +1,11 @@
-// Hands the next queued run to a free slot.
+// Hands the next queued run to a free slot, sharing the slots fairly between studies and teams.
 import { sql } from 'drizzle-orm';
 import { mapRow, queryRows, type StoreDb } from '../db.js';
 import { runs, type RunRow } from '../schema.js';
 
 export interface ClaimRequest {
-  /** The studies this slot may take work from, as the scheduler's fair share chose them. */
-  studyIds: string[];
+  /** The studies this slot may take work from; every running study when absent. */
+  studyIds?: string[];
   slot: string;
   /** sha256 of the run-scoped token the agent will present. */
   tokenHash: string;
@@ -13,24 +13,61 @@ export interface ClaimRequest {
 }
 
 /**
- * One statement, as in graphile-worker: the subquery picks the oldest queued run (experiment number,
- * then repeat index) of the given studies that are still running, and locks it; SKIP LOCKED makes a
- * concurrent claimer pass over it to the next run instead of waiting, so two slots never get the same
- * run and never block each other. `FOR UPDATE OF r` locks only the run: locking the joined study and
- * experiment rows too would make claims skip every run of a study whose row someone else holds.
- * The outer status check is redundant with the lock; it keeps a run from being handed out twice even
- * if someone edits the subquery carelessly. The attempt is bumped here, so a result from any earlier
- * attempt is recognizably stale.
+ * One statement, as in graphile-worker, so the choice and the claim can never disagree.
+ *
+ * Fair share: `running` counts each study's running runs and `team_running` each team's. A candidate
+ * is a running study (of `studyIds`, if given) whose team is under its `quota_slots`. Its share is
+ * running runs / priority; the smallest share goes first, so a study just submitted to a busy queue
+ * (share 0) takes the next free slot and a priority-2 study settles at twice the slots of a priority-1
+ * one. Ties go to the study waiting longest (its oldest queued run), then to the oldest study. Within a
+ * study, runs go in queue order: experiment number, then repeat index.
+ *
+ * Locking: the outer SELECT orders every queued run of the candidates by that rank and takes the
+ * first one it can lock. SKIP LOCKED makes a concurrent claimer pass over a run being claimed to the
+ * next (of the same study, or of the next study in rank) instead of waiting, so two slots never get the
+ * same run and never block each other. `FOR UPDATE OF r` locks only the run: locking the study or team
+ * rows too would serialize every claim of a team. The counts come from the statement's snapshot, so
+ * claims racing from several controllers can each see the other's run as not yet running; a quota is
+ * exact for one controller (its scheduler claims slot after slot) and can be overshot by a run per
+ * concurrent claimer otherwise. The outer status check is redundant with the lock; it keeps a run from
+ * being handed out twice even if someone edits the subquery carelessly. The attempt is bumped here, so
+ * a result from any earlier attempt is recognizably stale.
  */
 export async function claimQueuedRun(db: StoreDb, request: ClaimRequest): Promise<RunRow | undefined> {
-  if (request.studyIds.length === 0) return undefined;
-  const studyIds = sql.join(
-    request.studyIds.map((id) => sql`${id}`),
-    sql`, `,
-  );
+  if (request.studyIds?.length === 0) return undefined;
+  const studyFilter =
+    request.studyIds === undefined
+      ? sql`TRUE`
+      : sql`s.id IN (${sql.join(
+          request.studyIds.map((id) => sql`${id}`),
+          sql`, `,
+        )})`;
   const [row] = await queryRows(
     db,
     sql`
+      WITH running AS (
+        SELECT study_id, count(*) AS n
+        FROM runs
+        WHERE status = 'running'
+        GROUP BY study_id
+      ), team_running AS (
+        SELECT s.team_id, sum(running.n) AS n
+        FROM running
+        JOIN studies s ON s.id = running.study_id
+        GROUP BY s.team_id
+      ), candidates AS (
+        SELECT s.id,
+               coalesce(running.n, 0)::float8 / s.priority AS share,
+               (SELECT min(q.created_at) FROM runs q WHERE q.study_id = s.id AND q.status = 'queued') AS waiting_since,
+               s.created_at
+        FROM studies s
+        JOIN teams t ON t.id = s.team_id
+        LEFT JOIN running ON running.study_id = s.id
+        LEFT JOIN team_running ON team_running.team_id = s.team_id
+        WHERE s.status = 'running'
+          AND ${studyFilter}
+          AND (t.quota_slots IS NULL OR coalesce(team_running.n, 0) < t.quota_slots)
+      )
       UPDATE runs
       SET status = 'running',
           attempt = attempt + 1,
@@ -49,12 +86,10 @@ export async function claimQueuedRun(db: StoreDb, request: ClaimRequest): Promis
       WHERE id = (
         SELECT r.id
         FROM runs r
+        JOIN candidates c ON c.id = r.study_id
         JOIN experiments e ON e.id = r.experiment_id
-        JOIN studies s ON s.id = r.study_id
         WHERE r.status = 'queued'
-          AND r.study_id IN (${studyIds})
-          AND s.status = 'running'
-        ORDER BY e.number, r.repeat_index, r.created_at, r.id
+        ORDER BY c.share, c.waiting_since, c.created_at, c.id, e.number, r.repeat_index, r.created_at, r.id
         LIMIT 1
         FOR UPDATE OF r SKIP LOCKED
       )

@@ -22,3 +22,13 @@ export async function listRunsByStatus(db: StoreDb, studyId: string, status: Run
     .orderBy(asc(experiments.number), asc(runs.repeatIndex));
   return rows.map((row) => row.run);
 }
+
+/** The running run whose agent holds this token, if any: finished and requeued runs have no token. */
+export async function findRunningRunByTokenHash(db: StoreDb, tokenHash: string): Promise<RunRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(runs)
+    .where(and(eq(runs.tokenHash, tokenHash), eq(runs.status, 'running')))
+    .limit(1);
+  return row;
+}

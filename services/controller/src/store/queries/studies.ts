@@ -1,9 +1,10 @@
 // Studies: create, read, list newest first, and the few fields that change over a study's life.
-import { desc, eq, inArray, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { StudySpec } from '../../../../../schemas/src/study-spec.js';
 import { InvalidInputError } from '../../errors.js';
 import { isoTimestamp, type StoreDb } from '../db.js';
-import { studies, type StudyRow, type StudyStatus } from '../schema.js';
+import { LOCAL_TEAM_NAME, studies, type StudyRow, type StudyStatus } from '../schema.js';
+import { ensureTeam } from './teams.js';
 
 export interface NewStudy {
   id: string;
@@ -13,11 +14,26 @@ export interface NewStudy {
   specHash: string;
   sourceDir: string | null;
   stopOverrides?: Record<string, unknown>;
+  /** The team whose queue share and quota the study counts against; the `local` team when absent. */
+  teamId?: string;
+  owner?: string | null;
+  /** Fair-share weight, at least 1 (the default). */
+  priority?: number;
 }
 
 export type StudyPatch = Partial<
-  Pick<StudyRow, 'status' | 'stopReason' | 'noiseSigma' | 'startedAt' | 'stoppedAt' | 'stopOverrides'>
+  Pick<
+    StudyRow,
+    'status' | 'stopReason' | 'noiseSigma' | 'startedAt' | 'stoppedAt' | 'stopOverrides' | 'teamId' | 'owner' | 'priority'
+  >
 >;
+
+export interface ListStudiesOptions {
+  limit: number;
+  cursor?: string;
+  /** Only this team's studies. */
+  teamId?: string;
+}
 
 export interface Page<T> {
   items: T[];
@@ -26,11 +42,25 @@ export interface Page<T> {
 }
 
 export async function createStudy(db: StoreDb, study: NewStudy): Promise<StudyRow> {
+  assertPriority(study.priority);
+  const teamId = study.teamId ?? (await ensureTeam(db, LOCAL_TEAM_NAME)).id;
   const [row] = await db
     .insert(studies)
-    .values({ ...study, stopOverrides: study.stopOverrides ?? {} })
+    .values({
+      ...study,
+      teamId,
+      owner: study.owner ?? null,
+      priority: study.priority ?? 1,
+      stopOverrides: study.stopOverrides ?? {},
+    })
     .returning();
   return row!;
+}
+
+function assertPriority(priority: number | undefined): void {
+  if (priority !== undefined && (!Number.isInteger(priority) || priority < 1)) {
+    throw new InvalidInputError([{ path: 'priority', message: `must be an integer of at least 1 (got ${priority})` }]);
+  }
 }
 
 export async function getStudy(db: StoreDb, id: string): Promise<StudyRow | undefined> {
@@ -55,12 +85,17 @@ export async function listStudiesByStatus(db: StoreDb, statuses: StudyStatus[]):
 }
 
 /** Newest first. Keyset pagination on (created_at, id), so pages stay stable while studies are added. */
-export async function listStudies(db: StoreDb, options: { limit: number; cursor?: string }): Promise<Page<StudyRow>> {
+export async function listStudies(db: StoreDb, options: ListStudiesOptions): Promise<Page<StudyRow>> {
   const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
   const rows = await db
     .select()
     .from(studies)
-    .where(after && sql`(${studies.createdAt}, ${studies.id}) < (${after.createdAt}::timestamptz, ${after.id})`)
+    .where(
+      and(
+        options.teamId === undefined ? undefined : eq(studies.teamId, options.teamId),
+        after && sql`(${studies.createdAt}, ${studies.id}) < (${after.createdAt}::timestamptz, ${after.id})`,
+      ),
+    )
     .orderBy(desc(studies.createdAt), desc(studies.id))
     .limit(options.limit + 1);
   const items = rows.slice(0, options.limit);
@@ -70,6 +105,7 @@ export async function listStudies(db: StoreDb, options: { limit: number; cursor?
 }
 
 export async function updateStudy(db: StoreDb, id: string, patch: StudyPatch): Promise<StudyRow | undefined> {
+  assertPriority(patch.priority);
   if (Object.keys(patch).length === 0) return getStudy(db, id);
   const [row] = await db.update(studies).set(patch).where(eq(studies.id, id)).returning();
   return row;

@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { RunAssignment } from '../../../../../../schemas/src/messages.js';
-import { bearerToken, sameHash, sha256Hex } from '../../auth.js';
+import { assertStudyVisible, bearerToken, ForeignRunTokenError, sameHash, sha256Hex, type RequestTeam } from '../../auth.js';
 import { NotFoundError, UnauthorizedError } from '../../../errors.js';
 import { runView } from '../studies/experiments.js';
 
@@ -14,13 +14,21 @@ export const HEARTBEAT_SECONDS = 5;
 export const runRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { store } = app.ctx;
 
-  const requireRun = async (id: string) => {
+  // Another team's run answers like a missing one: 404, so run ids leak nothing.
+  const requireRun = async (team: RequestTeam | null, id: string) => {
     const run = await store.getRun(id);
     if (!run) throw new NotFoundError(`run ${id}`);
+    if (team !== null) {
+      try {
+        assertStudyVisible(team, await store.getStudy(run.studyId), run.studyId);
+      } catch {
+        throw new NotFoundError(`run ${id}`);
+      }
+    }
     return run;
   };
 
-  app.get('/:id', { schema: { params: RunIdParams } }, async (request) => runView(await requireRun(request.params.id)));
+  app.get('/:id', { schema: { params: RunIdParams } }, async (request) => runView(await requireRun(request.team, request.params.id)));
 
   app.get('/:id/logs', {
     schema: {
@@ -31,7 +39,7 @@ export const runRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }),
     },
   }, async (request) => {
-    await requireRun(request.params.id);
+    await requireRun(request.team, request.params.id);
     const items = await store.getLogs(request.params.id, { afterId: request.query.cursor, limit: request.query.limit });
     return { items, nextCursor: items.length === request.query.limit ? items[items.length - 1]!.id : null };
   });
@@ -42,16 +50,21 @@ export const runRoutes: FastifyPluginAsyncTypebox = async (app) => {
       querystring: Type.Object({ kind: Type.Optional(Type.Union([Type.Literal('final'), Type.Literal('intermediate')])) }),
     },
   }, async (request) => {
-    await requireRun(request.params.id);
+    await requireRun(request.team, request.params.id);
     return { items: await store.getMetrics(request.params.id, { kind: request.query.kind }) };
   });
 
   // Only the agent holding this run's token, for the attempt in progress, gets the revision: a token
-  // leaked from one run opens nothing else, and a finished run's token opens nothing at all.
+  // leaked from one run opens nothing else (403, so a mixed-up agent says so plainly), and a finished
+  // run's token, or no run's token, opens nothing at all (401).
   app.get('/:id/assignment', { schema: { params: RunIdParams } }, async (request): Promise<RunAssignment> => {
     const token = bearerToken(request);
+    if (!token) throw new UnauthorizedError('this route needs the run token: send Authorization: Bearer <run token>');
+    const tokenHash = sha256Hex(token);
     const run = await store.getRun(request.params.id);
-    if (!token || !run || !run.tokenHash || run.status !== 'running' || !sameHash(run.tokenHash, sha256Hex(token))) {
+    if (!run || !run.tokenHash || run.status !== 'running' || !sameHash(run.tokenHash, tokenHash)) {
+      const holder = await store.findRunningRunByTokenHash(tokenHash);
+      if (holder && holder.id !== request.params.id) throw new ForeignRunTokenError();
       throw new UnauthorizedError('this run token is not valid for this run');
     }
     const study = await store.getStudy(run.studyId);

@@ -24,7 +24,7 @@ export const experimentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }),
     },
   }, async (request) => {
-    await requireStudy(store, request.params.id);
+    await requireStudy(store, request.team, request.params.id);
     const { limit, cursor, status } = request.query;
     const items = await store.listExperiments(request.params.id, { limit, afterNumber: cursor, status });
     return {
@@ -36,7 +36,7 @@ export const experimentRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/:id/experiments/:number', {
     schema: { params: Type.Object({ id: Type.String({ minLength: 1 }), number: Type.Integer({ minimum: 0 }) }) },
   }, async (request) => {
-    await requireStudy(store, request.params.id);
+    await requireStudy(store, request.team, request.params.id);
     const experiment = await store.getExperimentByNumber(request.params.id, request.params.number);
     if (!experiment) throw new NotFoundError(`experiment ${request.params.number} of study ${request.params.id}`);
     const runs = await store.listRuns(experiment.id);

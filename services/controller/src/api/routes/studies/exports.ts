@@ -8,17 +8,17 @@ export const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { store } = app.ctx;
 
   app.get('/:id/exports/results.tsv', { schema: { params: StudyIdParams } }, async (request, reply) => {
-    const study = await requireStudy(store, request.params.id);
+    const study = await requireStudy(store, request.team, request.params.id);
     return reply.type('text/tab-separated-values; charset=utf-8').send(await resultsTsvOf(store, study));
   });
 
   app.get('/:id/exports/changelog.md', { schema: { params: StudyIdParams } }, async (request, reply) => {
-    const study = await requireStudy(store, request.params.id);
+    const study = await requireStudy(store, request.team, request.params.id);
     return reply.type('text/markdown; charset=utf-8').send(await changelogOf(store, study));
   });
 
   app.get('/:id/exports/best', { schema: { params: StudyIdParams } }, async (request) => {
-    const study = await requireStudy(store, request.params.id);
+    const study = await requireStudy(store, request.team, request.params.id);
     const best = await bestFilesOf(store, study);
     return {
       revisionId: best.revisionId,

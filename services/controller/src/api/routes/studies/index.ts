@@ -1,7 +1,7 @@
 // /v1/studies: create, list, get, stop, resume.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { ConflictError, InvalidInputError, NotFoundError } from '../../../errors.js';
+import { ConflictError, InvalidInputError } from '../../../errors.js';
 import { confineWorkspacePath } from '../../../revisions/workspace-path.js';
 import type { WorkspaceFile } from '../../../revisions/workspace-snapshot.js';
 import { createStudy, resumeStudy } from '../../../scheduler/study-lifecycle.js';
@@ -9,6 +9,7 @@ import { summarizeProgress } from '../../../scheduler/study-progress.js';
 import { assertSpecMatchesWorkspace, hashSpec, validateStudySpec } from '../../../spec/load-study-folder.js';
 import type { StudyRow } from '../../../store/schema.js';
 import type { Store } from '../../../store/store.js';
+import { assertStudyVisible, type RequestTeam } from '../../auth.js';
 import { PageQuery, StudyIdParams } from '../params.js';
 
 const CreateStudyBody = Type.Object(
@@ -25,6 +26,12 @@ const CreateStudyBody = Type.Object(
       ),
       { maxItems: 5000 },
     ),
+    owner: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 200, description: "Who submits the study; default: the API token's name." }),
+    ),
+    priority: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 1000, default: 1, description: 'Fair-share weight: twice the priority, twice the slots.' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -34,10 +41,9 @@ export function studyView(study: StudyRow) {
   return rest;
 }
 
-export async function requireStudy(store: Store, id: string): Promise<StudyRow> {
-  const study = await store.getStudy(id);
-  if (!study) throw new NotFoundError(`study ${id}`);
-  return study;
+/** The study, if the request's team may see it; 404 otherwise (also for another team's study). */
+export async function requireStudy(store: Store, team: RequestTeam | null, id: string): Promise<StudyRow> {
+  return assertStudyVisible(team, await store.getStudy(id), id);
 }
 
 function decodeFiles(files: { path: string; contentBase64: string; mode?: number }[]): WorkspaceFile[] {
@@ -65,18 +71,31 @@ export const studyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const spec = validateStudySpec(request.body.spec);
     const files = decodeFiles(request.body.files);
     assertSpecMatchesWorkspace(spec, files);
-    const study = await createStudy(store, { spec, specHash: hashSpec(spec), files, sourceDir: null });
+    const { team } = request;
+    const study = await createStudy(store, {
+      spec,
+      specHash: hashSpec(spec),
+      files,
+      sourceDir: null,
+      teamId: team?.id,
+      owner: request.body.owner ?? team?.tokenName ?? null,
+      priority: request.body.priority ?? 1,
+    });
     app.ctx.scheduler?.nudge();
     return reply.status(201).send(studyView(study));
   });
 
   app.get('/', { schema: { querystring: PageQuery } }, async (request) => {
-    const page = await store.listStudies({ limit: request.query.limit, cursor: request.query.cursor });
+    const page = await store.listStudies({
+      limit: request.query.limit,
+      cursor: request.query.cursor,
+      ...(request.team ? { teamId: request.team.id } : {}),
+    });
     return { items: page.items.map(studyView), nextCursor: page.nextCursor };
   });
 
   app.get('/:id', { schema: { params: StudyIdParams } }, async (request) => {
-    const study = await requireStudy(store, request.params.id);
+    const study = await requireStudy(store, request.team, request.params.id);
     const experiments = await store.listExperiments(study.id, { limit: 1_000_000 });
     const branches = await store.listBranches(study.id);
     return {
@@ -87,7 +106,7 @@ export const studyRoutes: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.post('/:id/stop', { schema: { params: StudyIdParams } }, async (request, reply) => {
-    const study = await requireStudy(store, request.params.id);
+    const study = await requireStudy(store, request.team, request.params.id);
     if (study.status === 'stopped' || study.status === 'completed') return reply.status(200).send(studyView(study));
     if (!app.ctx.scheduler) throw new ConflictError('this server is read-only; stop the study where it runs');
     await app.ctx.scheduler.requestStop(study.id, 'stopped by user');
@@ -95,7 +114,7 @@ export const studyRoutes: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.post('/:id/resume', { schema: { params: StudyIdParams } }, async (request, reply) => {
-    const study = await requireStudy(store, request.params.id);
+    const study = await requireStudy(store, request.team, request.params.id);
     if (!app.ctx.scheduler) throw new ConflictError('this server is read-only; resume the study where it runs');
     if (study.status === 'running') return reply.status(200).send(studyView(study));
     if (study.status === 'stopping') throw new ConflictError('the study is still stopping; resume it once it has stopped');
@@ -110,7 +129,7 @@ export const studyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       querystring: Type.Object({ after: Type.Integer({ minimum: 0, default: 0 }), limit: Type.Integer({ minimum: 1, maximum: 1000, default: 200 }) }),
     },
   }, async (request) => {
-    await requireStudy(store, request.params.id);
+    await requireStudy(store, request.team, request.params.id);
     const items = await store.listEvents(request.params.id, { afterId: request.query.after, limit: request.query.limit });
     return { items, nextCursor: items.length === request.query.limit ? items[items.length - 1]!.id : null };
   });
