@@ -58,6 +58,13 @@ class SimulatedController {
     return run;
   }
 
+  /** Finishes a run of the given study and frees its slot. */
+  async finishOneOf(studyId: string): Promise<void> {
+    const [slot, run] = [...this.held].find(([, r]) => r.studyId === studyId)!;
+    this.held.delete(slot);
+    assert.ok(await this.store.finishRun(run.id, run.attempt, { status: 'crashed', reason: 'simulated end' }));
+  }
+
   /** Running runs per study, as the controller sees them. */
   holdings(): Map<string, number> {
     const counts = new Map<string, number>();
@@ -179,7 +186,11 @@ describe('fair share in the claim', () => {
     }
     const late = await studyWithRuns(10);
     assert.equal(controller.holdings().get(late.study.id), undefined);
-    await controller.finishOne();
+    // The turnover frees a slot of a study holding two, so no older study is waiting at zero as well
+    // (then the one waiting longest would go first, and the new study one turnover later).
+    const [busiest] = [...controller.holdings()].sort((a, b) => b[1] - a[1]);
+    assert.equal(busiest![1], 2);
+    await controller.finishOneOf(busiest![0]);
     await controller.fill();
     assert.equal(controller.holdings().get(late.study.id), 1);
     assert.equal(await runningInDatabase(late.study.id), 1);
