@@ -37,7 +37,15 @@ describe('parseAgentConfig', () => {
     assert.throws(() => parseAgentConfig(['--run-id', 'r', '--controller-url', 'not a url'], ENV), configError(/--controller-url is not a valid URL/));
     assert.throws(() => parseAgentConfig(['--run-id', 'r', '--controller-url', 'ftp://x'], ENV), configError(/http or https/));
     assert.throws(() => parseAgentConfig(['--run-id', '../x', '--controller-url', 'http://x'], ENV), configError(/--run-id must be/));
-    assert.throws(() => parseAgentConfig([...ARGS, '--transport', 'nats'], ENV), configError(/--transport must be "ipc"/));
+    assert.throws(() => parseAgentConfig([...ARGS, '--transport', 'carrier-pigeon'], ENV), configError(/--transport must be "ipc" or "nats"/));
+  });
+
+  it('takes --transport nats with a NATS URL, and names the missing or bad one', () => {
+    const config = parseAgentConfig([...ARGS, '--transport', 'nats', '--nats-url', 'nats://127.0.0.1:4222'], ENV);
+    assert.equal(config.transport, 'nats');
+    assert.equal(config.natsUrl, 'nats://127.0.0.1:4222');
+    assert.throws(() => parseAgentConfig([...ARGS, '--transport', 'nats'], ENV), configError(/--nats-url is required with --transport nats/));
+    assert.throws(() => parseAgentConfig([...ARGS, '--transport', 'nats', '--nats-url', 'http://x'], ENV), configError(/--nats-url/));
   });
 
   it('refuses unknown options, including a token on the command line', () => {

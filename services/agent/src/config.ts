@@ -9,7 +9,7 @@ export const TOKEN_ENV = 'AUTORESEARCH_RUN_TOKEN';
 /** Variables of the agent's own environment that an experiment may see; nothing else of it leaks. */
 const PASSED_TO_EXPERIMENT = ['PATH', 'LANG', 'CUDA_VISIBLE_DEVICES', 'NVIDIA_VISIBLE_DEVICES'] as const;
 
-export type TransportKind = 'ipc';
+export type TransportKind = 'ipc' | 'nats';
 
 export interface AgentConfig {
   runId: string;
@@ -17,13 +17,18 @@ export interface AgentConfig {
   /** The run-scoped bearer token. It arrives in the environment, never as an argument that `ps` would show. */
   token: string;
   transport: TransportKind;
+  /** With --transport nats: the NATS server to report to. */
+  natsUrl?: string;
+  /** With --transport nats: how long a result may wait for NATS before the agent gives up (it stays in the outbox). */
+  resultGiveUpSeconds: number;
   /** Where each run's fresh work directory is created. */
   workRoot: string;
   /** The few variables of the agent's environment that experiments inherit (see PASSED_TO_EXPERIMENT). */
   inheritedEnv: Record<string, string>;
 }
 
-export const USAGE = `usage: autoresearch-agent --run-id ID --controller-url URL [--transport ipc] [--work-root DIR]
+export const USAGE = `usage: autoresearch-agent --run-id ID --controller-url URL [--transport ipc|nats] [--nats-url URL]
+                          [--result-give-up-seconds N] [--work-root DIR]
   environment: ${TOKEN_ENV} (the run's bearer token, required)`;
 
 export function loadAgentConfig(argv: readonly string[]): AgentConfig {
@@ -41,6 +46,8 @@ export function parseAgentConfig(argv: readonly string[], env: Readonly<Record<s
         'run-id': { type: 'string' },
         'controller-url': { type: 'string' },
         transport: { type: 'string', default: 'ipc' },
+        'nats-url': { type: 'string' },
+        'result-give-up-seconds': { type: 'string' },
         'work-root': { type: 'string' },
       },
     }));
@@ -65,8 +72,17 @@ export function parseAgentConfig(argv: readonly string[], env: Readonly<Record<s
   }
 
   const transport = values.transport;
-  if (transport !== 'ipc') {
-    throw new AgentConfigError(`--transport must be "ipc" (the only transport so far), got ${JSON.stringify(transport)}`);
+  if (transport !== 'ipc' && transport !== 'nats') {
+    throw new AgentConfigError(`--transport must be "ipc" or "nats", got ${JSON.stringify(transport)}`);
+  }
+  const natsUrl = transport === 'nats' ? parseNatsUrl(values['nats-url']) : undefined;
+  if (transport === 'nats' && !/^[A-Za-z0-9_-]{1,64}$/.test(runId)) {
+    throw new AgentConfigError(`--run-id must be letters, digits, '_' or '-' with --transport nats (it is a NATS subject token), got ${JSON.stringify(runId)}`);
+  }
+  const giveUpOption = values['result-give-up-seconds'];
+  const resultGiveUpSeconds = typeof giveUpOption === 'string' ? Number(giveUpOption) : 3600;
+  if (!(Number.isFinite(resultGiveUpSeconds) && resultGiveUpSeconds > 0)) {
+    throw new AgentConfigError(`--result-give-up-seconds must be a positive number of seconds, got ${JSON.stringify(giveUpOption)}`);
   }
 
   const workRootOption = values['work-root'];
@@ -89,9 +105,25 @@ export function parseAgentConfig(argv: readonly string[], env: Readonly<Record<s
     controllerUrl,
     token: token.trim(),
     transport,
+    ...(natsUrl !== undefined && { natsUrl }),
+    resultGiveUpSeconds,
     workRoot: isAbsolute(workRoot) ? workRoot : resolve(workRoot),
     inheritedEnv,
   };
+}
+
+function parseNatsUrl(raw: string | boolean | undefined): string {
+  if (typeof raw !== 'string' || raw === '') throw new AgentConfigError(`--nats-url is required with --transport nats\n${USAGE}`);
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new AgentConfigError(`--nats-url is not a valid URL: ${JSON.stringify(raw)}`);
+  }
+  if (url.protocol !== 'nats:' && url.protocol !== 'tls:') {
+    throw new AgentConfigError(`--nats-url must be a nats:// or tls:// URL, got ${JSON.stringify(raw)}`);
+  }
+  return raw;
 }
 
 function requireOption(values: Record<string, string | boolean | undefined>, name: string): string {

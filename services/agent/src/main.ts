@@ -10,6 +10,7 @@ import { AgentConfigError, TransportClosedError } from './errors.js';
 import { executeRun } from './execute-run.js';
 import { fetchAssignment } from './fetch-assignment.js';
 import { createIpcTransport } from './transport/ipc-transport.js';
+import { createNatsTransport } from './transport/nats-transport.js';
 import type { AgentTransport } from './transport/transport.js';
 
 export const EXIT_DELIVERED = 0;
@@ -28,7 +29,17 @@ export async function runAgent(argv: readonly string[]): Promise<number> {
 
   let transport: AgentTransport;
   try {
-    transport = createIpcTransport(warn);
+    transport =
+      config.transport === 'nats' && config.natsUrl !== undefined
+        ? createNatsTransport({
+            servers: config.natsUrl,
+            runId: config.runId,
+            token: config.token,
+            workRoot: config.workRoot,
+            resultGiveUpMs: config.resultGiveUpSeconds * 1000,
+            warn,
+          })
+        : createIpcTransport(warn);
   } catch (error) {
     return fail(error, config.runId, EXIT_USAGE);
   }

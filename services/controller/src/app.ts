@@ -16,6 +16,8 @@ export interface AppContext {
   /** Null for a read-only view of a database (for example `status` on a stopped study). */
   scheduler: Scheduler | null;
   auth: AuthConfig;
+  /** How often agents send heartbeats; well inside the timeout after which a silent run is lost. */
+  heartbeatSeconds?: number;
 }
 
 declare module 'fastify' {

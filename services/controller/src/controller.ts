@@ -1,4 +1,6 @@
 // Wires one controller together: store, transport, executor, scheduler and the HTTP API.
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { storeTokenAuth } from './api/auth.js';
@@ -9,7 +11,11 @@ import { LocalExecutor } from './executors/local/local-executor.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { isLoopback, listen } from './server.js';
 import type { Store } from './store/store.js';
+import type { ControllerTransport } from './transport/controller-transport.js';
 import { EmbeddedTransport } from './transport/embedded-transport.js';
+import { NatsControllerTransport } from './transport/nats/nats-transport.js';
+import { createRunTokenAuthenticator } from './transport/nats/run-token-authenticator.js';
+import type { AgentChannel } from './executors/local/local-executor.js';
 
 export interface ControllerOptions {
   store: Store;
@@ -23,6 +29,13 @@ export interface ControllerOptions {
   auth: 'open' | 'tokens';
   /** Embedded mode runs only its own study; `serve` runs every active study in the database. */
   studyIds?: string[];
+  /**
+   * `embedded`: agents are children reporting over their IPC channel and end with the controller.
+   * `nats`: standalone agents report over NATS_URL and outlive a controller restart.
+   */
+  transport: 'embedded' | 'nats';
+  /** Where standalone agents write their own diagnostics. */
+  agentLogDir?: string;
   workRoot?: string;
 }
 
@@ -31,7 +44,10 @@ export interface RunningController {
   scheduler: Scheduler;
   executor: LocalExecutor;
   url: string;
-  /** Stops taking work and closes the API; running agents must have been stopped first. */
+  /**
+   * Stops taking work and closes the API. Embedded agents are ended; standalone (NATS) agents are left to
+   * finish their runs, whose results the next controller ingests.
+   */
   close(): Promise<void>;
 }
 
@@ -40,10 +56,30 @@ export async function startController(options: ControllerOptions): Promise<Runni
   if (options.auth === 'open' && !isLoopback(options.host)) {
     throw new ConfigError(`the open (token-less) API is for loopback only; ${options.host} needs tokens (autoresearch token create)`);
   }
-  const transport = new EmbeddedTransport((runId, problem) => log.warn({ runId }, `agent message rejected: ${problem}`));
+  let transport: ControllerTransport & { drained?(runId: string): Promise<void> };
+  let channel: AgentChannel;
+  if (options.transport === 'nats') {
+    if (!env.natsUrl) throw new ConfigError('the NATS transport needs NATS_URL (for example nats://127.0.0.1:4222)');
+    const authenticate = createRunTokenAuthenticator(async (runId) => {
+      const run = await store.getRun(runId);
+      return run ? { attempt: run.attempt, tokenHash: run.tokenHash } : null;
+    });
+    transport = new NatsControllerTransport({
+      servers: env.natsUrl.split(',').map((s) => s.trim()),
+      authenticate,
+      log,
+      name: `autoresearch-controller ${env.controllerId}`,
+      onRejected: (reason, subject) => log.warn({ subject }, `agent message dropped: ${reason}`),
+    });
+    channel = { kind: 'nats', natsUrl: env.natsUrl, logDir: options.agentLogDir ?? join(tmpdir(), 'autoresearch-agents') };
+  } else {
+    const embedded = new EmbeddedTransport((runId, problem) => log.warn({ runId }, `agent message rejected: ${problem}`));
+    transport = embedded;
+    channel = { kind: 'ipc', attach: (runId, child) => embedded.attach(runId, child) };
+  }
   const executor = new LocalExecutor({
     slots: discoverSlots({ cudaVisibleDevices: env.cudaVisibleDevices, cpuSlots: options.cpuSlots }),
-    channel: { kind: 'ipc', attach: (runId, child) => transport.attach(runId, child) },
+    channel,
     onAgentOutput: (runId, line) => log.warn({ runId }, `agent: ${line}`),
     baseEnv: env.agentBaseEnv,
     workRoot: options.workRoot,
@@ -60,7 +96,12 @@ export async function startController(options: ControllerOptions): Promise<Runni
     studyIds: options.studyIds,
   });
   const app = await buildApp(
-    { store, scheduler, auth: options.auth === 'open' ? { mode: 'open' } : storeTokenAuth(store) },
+    {
+      store,
+      scheduler,
+      auth: options.auth === 'open' ? { mode: 'open' } : storeTokenAuth(store),
+      heartbeatSeconds: Math.max(0.5, Math.min(5, env.heartbeatTimeoutSeconds / 4)),
+    },
     { loggerInstance: log },
   );
   url = await listen(app, { host: options.host, port: options.port, fallbackToFreePort: options.port !== 0 && isLoopback(options.host) });
@@ -72,7 +113,8 @@ export async function startController(options: ControllerOptions): Promise<Runni
     url,
     async close() {
       await scheduler.close();
-      await executor.killAll();
+      if (options.transport === 'nats') executor.detachAll();
+      else await executor.killAll();
       await transport.close();
       await app.close();
     },

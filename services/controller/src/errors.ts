@@ -40,3 +40,17 @@ export class ConflictError extends AutoresearchError {
     super('CONFLICT', message);
   }
 }
+
+/** Another controller already made this change from this head: two controllers never run it twice. */
+export class DuplicateChangeError extends AutoresearchError {
+  constructor(changeKey: string) {
+    super('DUPLICATE_CHANGE', `the change "${changeKey}" was already tried from this head`);
+  }
+}
+
+/** The study already has as many experiments as its stop conditions allow (another controller made the last). */
+export class ExperimentCapError extends AutoresearchError {
+  constructor(maxExperiments: number) {
+    super('EXPERIMENT_CAP', `the study already has its ${maxExperiments} experiments`);
+  }
+}

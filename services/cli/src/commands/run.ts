@@ -65,7 +65,7 @@ export async function runCommand(dir: string, options: RunOptions, env: Controll
   try {
     const { study, resumed } = await createOrResume(store, loaded, options);
     controller = await startController({
-      store, env, log, host: '127.0.0.1', port: options.port, cpuSlots: options.slots, studyIds: [study.id], auth: 'open',
+      store, env, log, host: '127.0.0.1', port: options.port, cpuSlots: options.slots, studyIds: [study.id], auth: 'open', transport: 'embedded',
     });
     await writeServerNote(loaded.dir, { url: controller.url, pid: process.pid, studyId: study.id });
     const { spec } = study;

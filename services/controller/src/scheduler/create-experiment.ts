@@ -2,13 +2,14 @@
 // queue `repeats` runs of the candidate. A change that cannot be applied is recorded as `invalid`.
 import { randomUUID } from 'node:crypto';
 import type { StudySpec } from '../../../../schemas/src/study-spec.js';
+import { DuplicateChangeError, ExperimentCapError } from '../errors.js';
 import { applyEdits, EditError } from '../mutators/edits/apply-edits.js';
 import type { Mutator } from '../mutators/mutator.js';
 import { diffRevisions } from '../revisions/diff.js';
 import type { Store } from '../store/store.js';
 import type { BranchRow, ExperimentRow } from '../store/schema.js';
 
-export type CreateResult = { created: ExperimentRow } | { exhausted: true };
+export type CreateResult = { created: ExperimentRow } | { exhausted: true } | { duplicate: true };
 
 export async function createNextExperiment(input: {
   store: Store;
@@ -17,6 +18,8 @@ export async function createNextExperiment(input: {
   branch: BranchRow;
   mutator: Mutator;
   history: ExperimentRow[];
+  /** The cap on experiments, enforced again where the number is taken, for several controllers. */
+  maxExperiments?: number;
 }): Promise<CreateResult> {
   const { store, spec, branch, mutator } = input;
   const headFiles = await store.getRevisionFiles(branch.headRevisionId);
@@ -56,16 +59,16 @@ export async function createNextExperiment(input: {
     description: proposal.description,
     changeKey: proposal.changeKey,
     repeats: spec.repeats,
+    maxExperiments: input.maxExperiments,
   };
   let changed: Record<string, string>;
   try {
     changed = applyEdits(mutableText, proposal.edits, spec.workspace.mutable);
   } catch (error) {
     if (!(error instanceof EditError)) throw error;
-    const created = await store.createExperiment({
+    return createOrStandDown(() => store.createExperiment({
       ...base, candidateRevisionId: null, diff: '', runIds: [], outcome: 'invalid', reason: error.message,
-    });
-    return { created };
+    }));
   }
   const candidateFiles = headFiles.map((file) =>
     file.path in changed && changed[file.path] !== mutableText[file.path]
@@ -73,11 +76,23 @@ export async function createNextExperiment(input: {
       : file,
   );
   const candidateRevisionId = await store.putRevision(candidateFiles);
-  const created = await store.createExperiment({
+  return createOrStandDown(() => store.createExperiment({
     ...base,
     candidateRevisionId,
     diff: diffRevisions(mutableText, changed),
     runIds: Array.from({ length: spec.repeats }, () => randomUUID()),
-  });
-  return { created };
+  }));
+}
+
+/**
+ * Another controller made the same proposal a moment earlier, or the last experiment the cap allows: this
+ * one stands down, and the next tick sees the other's work in the history.
+ */
+async function createOrStandDown(create: () => Promise<ExperimentRow>): Promise<CreateResult> {
+  try {
+    return { created: await create() };
+  } catch (error) {
+    if (error instanceof DuplicateChangeError || error instanceof ExperimentCapError) return { duplicate: true };
+    throw error;
+  }
 }

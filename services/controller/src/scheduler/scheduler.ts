@@ -174,7 +174,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     let created = progress.created;
     const freeSlots = this.options.executor.slots().length - this.active.size;
     while (queued < freeSlots && mayStartAnotherExperiment(stopSpec, created)) {
-      const outcome = await this.createExperiment(study, experiments);
+      const outcome = await this.createExperiment(study, experiments, stopSpec.maxExperiments);
+      if (outcome === 'taken') break;
       if (outcome === 'exhausted') {
         if (progress.pending === 0 && this.activeRunCount(study.id) === 0 && queued === 0) {
           await this.requestStop(study.id, 'search exhausted: every change the mutator can make from the head was tried', 'completed');
@@ -187,7 +188,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     }
   }
 
-  private async createExperiment(study: StudyRow, experiments: ExperimentRow[]): Promise<ExperimentRow | 'exhausted'> {
+  /** The new experiment; 'exhausted' when no branch has a change left; 'taken' when another controller just made it. */
+  private async createExperiment(study: StudyRow, experiments: ExperimentRow[], maxExperiments: number | undefined): Promise<ExperimentRow | 'exhausted' | 'taken'> {
     const { store } = this.options;
     const branches = await store.listBranches(study.id);
     const pendingPerBranch = (branchId: string) =>
@@ -203,11 +205,13 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
         branch,
         mutator: this.mutatorFor(study),
         history: experiments,
+        maxExperiments,
       });
       if ('exhausted' in result) {
         this.exhaustedHeads.add(`${branch.id}@${branch.headRevisionId}`);
         continue;
       }
+      if ('duplicate' in result) return 'taken';
       await store.appendEvent(study.id, 'experiment.created', {
         experimentId: result.created.id,
         number: result.created.number,

@@ -1,6 +1,6 @@
 // Experiments: one mutation of a branch head, numbered densely within its study, with its queued runs.
 import { and, asc, count, eq, gt, isNotNull, sql } from 'drizzle-orm';
-import { InvalidInputError, NotFoundError } from '../../errors.js';
+import { DuplicateChangeError, ExperimentCapError, InvalidInputError, NotFoundError } from '../../errors.js';
 import { queryRows, type StoreDb } from '../db.js';
 import { experiments, runs, type ExperimentOutcome, type ExperimentRow, type ExperimentStatus } from '../schema.js';
 
@@ -21,6 +21,8 @@ export interface NewExperiment {
   runIds: string[];
   /** Given only for an experiment decided on the spot (invalid): it is stored decided, without runs. */
   outcome?: ExperimentOutcome;
+  /** The study's cap on experiments (the baseline included), checked under the study lock. */
+  maxExperiments?: number;
   reason?: string | null;
 }
 
@@ -32,7 +34,7 @@ export interface ListExperimentsOptions {
 }
 
 export async function createExperiment(db: StoreDb, input: NewExperiment): Promise<ExperimentRow> {
-  const { runIds, outcome, reason, ...fields } = input;
+  const { runIds, outcome, reason, maxExperiments, ...fields } = input;
   if (outcome !== undefined && runIds.length > 0) {
     throw new InvalidInputError([{ path: 'runIds', message: 'must be empty for an experiment decided when created' }]);
   }
@@ -41,6 +43,16 @@ export async function createExperiment(db: StoreDb, input: NewExperiment): Promi
   }
   return db.transaction(async (tx) => {
     const number = await nextExperimentNumber(tx, input.studyId);
+    if (maxExperiments !== undefined && number >= maxExperiments) throw new ExperimentCapError(maxExperiments);
+    // Under the study lock taken above: two controllers proposing the same change from the same head
+    // (a deterministic mutator does) get one experiment, not two.
+    if (fields.changeKey !== null) {
+      const tried = await queryRows(tx, sql`
+        SELECT 1 FROM experiments
+         WHERE branch_id = ${fields.branchId} AND parent_revision_id = ${fields.parentRevisionId} AND change_key = ${fields.changeKey}
+         LIMIT 1`);
+      if (tried.length > 0) throw new DuplicateChangeError(fields.changeKey);
+    }
     const decided = outcome !== undefined;
     const [experiment] = await tx
       .insert(experiments)

@@ -8,7 +8,7 @@ import { runView } from '../studies/experiments.js';
 
 const RunIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 
-/** How often agents report that they are alive. */
+/** How often agents report that they are alive, unless the controller says otherwise. */
 export const HEARTBEAT_SECONDS = 5;
 
 export const runRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -79,7 +79,7 @@ export const runRoutes: FastifyPluginAsyncTypebox = async (app) => {
       budgetSeconds: runSpec.budgetSeconds,
       graceSeconds: runSpec.graceSeconds,
       objectiveMetric: study.spec.objective.metric,
-      heartbeatSeconds: HEARTBEAT_SECONDS,
+      heartbeatSeconds: app.ctx.heartbeatSeconds ?? HEARTBEAT_SECONDS,
       env: runSpec.env,
       metrics: runSpec.metrics,
       files: files.map((f) => ({ path: f.path, mode: f.mode, contentBase64: f.content.toString('base64') })),
