@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { parse } from 'yaml';
 import { sha256Hex, storeTokenAuth } from '../../services/controller/src/api/auth.js';
 import { buildApp } from '../../services/controller/src/app.js';
+import { ControllerMetrics } from '../../services/controller/src/metrics/controller-metrics.js';
 import { createStudy } from '../../services/controller/src/scheduler/study-lifecycle.js';
 import { hashSpec, validateStudySpec } from '../../services/controller/src/spec/load-study-folder.js';
 import { openStore } from '../../services/controller/src/store/open-store.js';
@@ -33,8 +34,8 @@ describe('REST API', () => {
       spec, specHash: hashSpec(spec), sourceDir: null,
       files: [{ path: 'train.js', content: Buffer.from(SURROGATE_SCRIPT), mode: 0o644 }, { path: 'data.bin', content: Buffer.from([0, 255, 1]), mode: 0o644 }],
     });
-    app = await buildApp({ store, scheduler: null, auth: { mode: 'open' } });
-    securedApp = await buildApp({ store, scheduler: null, auth: storeTokenAuth(store) });
+    app = await buildApp({ store, scheduler: null, auth: { mode: 'open' }, metrics: new ControllerMetrics() });
+    securedApp = await buildApp({ store, scheduler: null, auth: storeTokenAuth(store), metrics: new ControllerMetrics() });
     alphaToken = (await store.createApiToken({ teamName: 'alpha', name: 'ada' })).token;
     betaToken = (await store.createApiToken({ teamName: 'beta', name: 'bob' })).token;
     const created = await securedApp.inject({

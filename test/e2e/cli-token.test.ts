@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { storeTokenAuth } from '../../services/controller/src/api/auth.js';
 import { buildApp } from '../../services/controller/src/app.js';
+import { ControllerMetrics } from '../../services/controller/src/metrics/controller-metrics.js';
 import { queryRows } from '../../services/controller/src/store/db.js';
 import { openStore } from '../../services/controller/src/store/open-store.js';
 import { hashApiToken } from '../../services/controller/src/store/queries/api-tokens.js';
@@ -31,7 +32,7 @@ describe('autoresearch token create', () => {
     const token = result.stdout.trim();
 
     const store = await openStore({ databaseUrl: database.url });
-    const app = await buildApp({ store, scheduler: null, auth: storeTokenAuth(store) });
+    const app = await buildApp({ store, scheduler: null, auth: storeTokenAuth(store), metrics: new ControllerMetrics() });
     try {
       const list = await app.inject({ method: 'GET', url: '/v1/studies', headers: { authorization: `Bearer ${token}` } });
       assert.equal(list.statusCode, 200, list.body);

@@ -1,7 +1,13 @@
 // Distributed mode end to end: `serve` on the real Postgres and its own JetStream nats-server, agents as
-// separate processes reporting over NATS, two teams with a study each at the same time.
+// separate processes reporting over NATS, two teams with a study each at the same time, and junk on the
+// agents' subjects that must be dropped, counted and survived.
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
+import { jetstream } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { signAgentMessage } from '../../schemas/src/message-mac.js';
+import type { AgentMessage } from '../../schemas/src/messages.js';
 import { after, before, describe, it } from 'node:test';
 import { openStore } from '../../services/controller/src/store/open-store.js';
 import { runCli } from '../support/cli.js';
@@ -47,12 +53,26 @@ describe('distributed mode: serve with Postgres and NATS', () => {
       assert.equal(first.status, 201, JSON.stringify(first.body));
       assert.equal(second.status, 201, JSON.stringify(second.body));
 
+      // Bad payloads on NATS are dropped with a logged reason and counted; the controller carries on.
+      const nc = await connect({ servers: nats.url });
+      const fakeRun = randomUUID();
+      nc.publish(`ar.run.${fakeRun}.log`, 'not json at all');
+      nc.publish(`ar.run.${fakeRun}.progress`, JSON.stringify({ message: { type: 'progress', runId: fakeRun }, mac: 'x' }));
+      const forged = { type: 'heartbeat', runId: fakeRun, attempt: 1, ts: Date.now() };
+      nc.publish(`ar.run.${fakeRun}.heartbeat`, JSON.stringify(signAgentMessage(forged as AgentMessage, 'a token nobody was given')));
+      await jetstream(nc).publish(`ar.result.${fakeRun}`, 'garbage result');
+      await nc.drain();
+
       // Each team sees its own study only.
       assert.equal((await api(serve.url, beta, 'GET', `/v1/studies/${first.body.id}`)).status, 404);
       assert.equal((await api(serve.url, alpha, 'GET', `/v1/studies/${second.body.id}`)).status, 404);
 
       await waitForStatus(serve.url, alpha, first.body.id, 'completed');
       await waitForStatus(serve.url, beta, second.body.id, 'completed');
+      const metrics = await api<string>(serve.url, undefined, 'GET', '/metrics');
+      const rejected = [...metrics.body.matchAll(/^autoresearch_agent_messages_rejected_total\{reason="([^"]+)"\} (\d+)/gm)];
+      assert.ok(rejected.reduce((sum, m) => sum + Number(m[2]), 0) >= 4, metrics.body.split('\n').filter((l) => l.includes('rejected')).join('\n'));
+      assert.match(metrics.body, /autoresearch_decisions_total\{outcome="baseline"\} 2/);
       for (const [token, id] of [[alpha, first.body.id], [beta, second.body.id]] as const) {
         const tsv = await api<string>(serve.url, token, 'GET', `/v1/studies/${id}/exports/results.tsv`);
         const rows = tsv.body.trim().split('\n');

@@ -4,6 +4,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { authenticate, type AuthConfig } from './api/auth.js';
 import { handleError } from './api/error-handler.js';
 import { healthRoutes } from './api/routes/health/index.js';
+import { metricsRoutes } from './api/routes/metrics/index.js';
+import type { ControllerMetrics } from './metrics/controller-metrics.js';
 import { runRoutes } from './api/routes/runs/index.js';
 import { studyRoutes } from './api/routes/studies/index.js';
 import { experimentRoutes } from './api/routes/studies/experiments.js';
@@ -18,6 +20,7 @@ export interface AppContext {
   auth: AuthConfig;
   /** How often agents send heartbeats; well inside the timeout after which a silent run is lost. */
   heartbeatSeconds?: number;
+  metrics: ControllerMetrics;
 }
 
 declare module 'fastify' {
@@ -44,6 +47,7 @@ export async function buildApp(ctx: AppContext, options: FastifyServerOptions = 
     }
   });
   await app.register(healthRoutes);
+  await app.register(metricsRoutes);
   await app.register(studyRoutes, { prefix: '/v1/studies' });
   await app.register(experimentRoutes, { prefix: '/v1/studies' });
   await app.register(exportRoutes, { prefix: '/v1/studies' });

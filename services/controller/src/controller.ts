@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { storeTokenAuth } from './api/auth.js';
 import { buildApp } from './app.js';
+import { ControllerMetrics } from './metrics/controller-metrics.js';
 import { ConfigError, type ControllerEnv } from './config.js';
 import { discoverSlots } from './executors/local/discover-slots.js';
 import { LocalExecutor } from './executors/local/local-executor.js';
@@ -56,6 +57,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
   if (options.auth === 'open' && !isLoopback(options.host)) {
     throw new ConfigError(`the open (token-less) API is for loopback only; ${options.host} needs tokens (autoresearch token create)`);
   }
+  const metrics = new ControllerMetrics();
   let transport: ControllerTransport & { drained?(runId: string): Promise<void> };
   let channel: AgentChannel;
   if (options.transport === 'nats') {
@@ -69,11 +71,14 @@ export async function startController(options: ControllerOptions): Promise<Runni
       authenticate,
       log,
       name: `autoresearch-controller ${env.controllerId}`,
-      onRejected: (reason, subject) => log.warn({ subject }, `agent message dropped: ${reason}`),
+      onRejected: (reason) => metrics.countRejected(reason),
     });
     channel = { kind: 'nats', natsUrl: env.natsUrl, logDir: options.agentLogDir ?? join(tmpdir(), 'autoresearch-agents') };
   } else {
-    const embedded = new EmbeddedTransport((runId, problem) => log.warn({ runId }, `agent message rejected: ${problem}`));
+    const embedded = new EmbeddedTransport((runId, problem) => {
+      log.warn({ runId }, `agent message rejected: ${problem}`);
+      metrics.countRejected(problem);
+    });
     transport = embedded;
     channel = { kind: 'ipc', attach: (runId, child) => embedded.attach(runId, child) };
   }
@@ -101,9 +106,12 @@ export async function startController(options: ControllerOptions): Promise<Runni
       scheduler,
       auth: options.auth === 'open' ? { mode: 'open' } : storeTokenAuth(store),
       heartbeatSeconds: Math.max(0.5, Math.min(5, env.heartbeatTimeoutSeconds / 4)),
+      metrics,
     },
     { loggerInstance: log },
   );
+  scheduler.on('run.finished', ({ status }) => metrics.runsFinished.inc({ status }));
+  scheduler.on('experiment.decided', ({ decision }) => metrics.decisions.inc({ outcome: decision.outcome }));
   url = await listen(app, { host: options.host, port: options.port, fallbackToFreePort: options.port !== 0 && isLoopback(options.host) });
   await scheduler.start();
   return {
