@@ -89,12 +89,15 @@ async function runController(): Promise<void> {
     let progressPoints = 0;
     let progressCalls = 0;
     let results = 0;
+    const authenticate = createRunTokenAuthenticator(async (runId) => {
+      const run = await store.getRun(runId);
+      return run ? { attempt: run.attempt, tokenHash: run.tokenHash } : null;
+    });
+    // As the controller does when it claims a run: its token hash is known, so no lookup per result.
+    for (const run of runs) authenticate.remember(run.runId, run.attempt, sha256Hex(run.token));
     const transport = new NatsControllerTransport({
       servers: nats.url,
-      authenticate: createRunTokenAuthenticator(async (runId) => {
-        const run = await store.getRun(runId);
-        return run ? { attempt: run.attempt, tokenHash: run.tokenHash } : null;
-      }),
+      authenticate,
       log: { info() {}, warn: (details, message) => console.error(message, JSON.stringify(details)), error: (d, m) => console.error(m, d) },
     });
     transport.onMessage(async (message: AgentMessage) => {

@@ -31,9 +31,12 @@ describe('autoresearch run interrupted with Ctrl-C', () => {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('no run started in time')), 60_000);
       let started = 0;
+      let interruptSent = false;
       first.child.stdout!.on('data', (chunk: Buffer) => {
         started += (chunk.toString().match(/… run \d+ of experiment/g) ?? []).length;
-        if (started >= 2) {
+        // One Ctrl-C only: a second one would mean "kill the agents now".
+        if (started >= 2 && !interruptSent) {
+          interruptSent = true;
           clearTimeout(timer);
           setTimeout(() => first.child.kill('SIGINT'), 1000);
           resolve();

@@ -60,12 +60,14 @@ export async function startController(options: ControllerOptions): Promise<Runni
   const metrics = new ControllerMetrics();
   let transport: ControllerTransport & { drained?(runId: string): Promise<void> };
   let channel: AgentChannel;
+  let rememberClaim: (runId: string, attempt: number, tokenHash: string) => void = () => {};
   if (options.transport === 'nats') {
     if (!env.natsUrl) throw new ConfigError('the NATS transport needs NATS_URL (for example nats://127.0.0.1:4222)');
     const authenticate = createRunTokenAuthenticator(async (runId) => {
       const run = await store.getRun(runId);
       return run ? { attempt: run.attempt, tokenHash: run.tokenHash } : null;
     });
+    rememberClaim = authenticate.remember;
     transport = new NatsControllerTransport({
       servers: env.natsUrl.split(',').map((s) => s.trim()),
       authenticate,
@@ -110,6 +112,9 @@ export async function startController(options: ControllerOptions): Promise<Runni
     },
     { loggerInstance: log },
   );
+  scheduler.on('run.started', ({ run }) => {
+    if (run.tokenHash) rememberClaim(run.id, run.attempt, run.tokenHash);
+  });
   scheduler.on('run.finished', ({ status }) => metrics.runsFinished.inc({ status }));
   scheduler.on('experiment.decided', ({ decision }) => metrics.decisions.inc({ outcome: decision.outcome }));
   url = await listen(app, { host: options.host, port: options.port, fallbackToFreePort: options.port !== 0 && isLoopback(options.host) });

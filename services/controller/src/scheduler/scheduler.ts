@@ -60,11 +60,11 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   private readonly mutators = new Map<string, Mutator>();
   /** `branchId@headRevisionId` pairs whose every change was tried; a moved head opens new ones. */
   private readonly exhaustedHeads = new Set<string>();
-  private readonly finalStatus = new Map<string, 'stopped' | 'completed'>();
   private ticking: Promise<void> | null = null;
   private tickAgain = false;
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
+  private startedAt = Date.now();
 
   constructor(private readonly options: SchedulerOptions) {
     super();
@@ -72,6 +72,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
 
   /** Adopts the runs an earlier process of this controller left running, then starts the loop. */
   async start(): Promise<void> {
+    this.startedAt = Date.now();
     for (const run of await adoptableRuns(this.options.store, this.options.controllerId)) {
       const slot = this.options.executor.slots().find((s) => s.name === run.slot);
       if (slot) this.active.set(run.id, { runId: run.id, attempt: run.attempt, studyId: run.studyId, slot, adopted: true });
@@ -112,11 +113,11 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const study = await this.options.store.getStudy(studyId);
     if (!study || study.status === 'stopped' || study.status === 'completed') return;
     if (study.status !== 'stopping') {
-      await this.options.store.updateStudy(studyId, { status: 'stopping', stopReason: reason });
-      await this.options.store.appendEvent(studyId, 'study.stopping', { reason });
+      // The final status is stored: whichever controller sees the last run end makes the transition.
+      await this.options.store.updateStudy(studyId, { status: 'stopping', stopReason: reason, finalStatus: final });
+      await this.options.store.appendEvent(studyId, 'study.stopping', { reason, final });
       this.emit('study.stopping', { studyId, reason });
     }
-    if (!this.finalStatus.has(studyId)) this.finalStatus.set(studyId, final);
     this.nudge();
   }
 
@@ -302,19 +303,21 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     for (const experiment of experiments) {
       if (experiment.status === 'pending') await store.cancelQueuedRuns(experiment.id);
     }
-    const running = [...this.active.values()].filter((r) => r.studyId === study.id);
-    // Sent on every tick until the run ends: an agent still starting up may not be listening yet.
+    // Every running run of the study, whichever controller launched it: over NATS any controller reaches
+    // any agent (an IPC channel only reaches its own children; the others are ignored there). Sent on
+    // every tick until the run ends, since an agent still starting up may not be listening yet.
+    const running = await store.listRunsByStatus(study.id, 'running');
     for (const run of running) {
       const message: ControlMessage = {
-        type: 'control', runId: run.runId, attempt: run.attempt, action: 'stop', reason: study.stopReason ?? 'study stopping',
+        type: 'control', runId: run.id, attempt: run.attempt, action: 'stop', reason: study.stopReason ?? 'study stopping',
       };
       await transport.sendControl(message);
     }
-    if (running.length > 0) return;
-    const status = this.finalStatus.get(study.id) ?? 'stopped';
+    // The study has stopped only when no run of it is running anywhere, and this controller's agents are gone.
+    if (running.length > 0 || [...this.active.values()].some((r) => r.studyId === study.id && !r.adopted)) return;
+    const status = study.finalStatus ?? 'stopped';
     await store.updateStudy(study.id, { status, stoppedAt: new Date() });
     await store.appendEvent(study.id, 'study.stopped', { status, reason: study.stopReason });
-    this.finalStatus.delete(study.id);
     const stopped = (await store.getStudy(study.id)) ?? study;
     this.emit('study.stopped', { study: stopped });
   }
@@ -366,6 +369,9 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   /** Runs whose agent has been silent past the heartbeat timeout are lost; their agent, if ours, is ended. */
   private async declareSilentRunsLost(): Promise<void> {
     const { timeoutSeconds } = this.options.liveness;
+    // Silence means something only once this controller has listened for a whole timeout: after a
+    // restart, live agents need time to be heard and results queued while it was down need time to land.
+    if (Date.now() - this.startedAt < timeoutSeconds * 1000) return;
     for (const run of await this.options.store.listSilentRuns(new Date(Date.now() - timeoutSeconds * 1000))) {
       await this.declareLost(run, `no heartbeat for ${timeoutSeconds}s: the agent is gone`);
       if (this.active.get(run.id)?.adopted) this.active.delete(run.id);

@@ -76,6 +76,7 @@ export async function resumeStudy(store: Store, study: StudyRow, stopOverrides?:
   await store.updateStudy(study.id, {
     status: 'running',
     stopReason: null,
+    finalStatus: null,
     stoppedAt: null,
     ...(stopOverrides ? { stopOverrides } : {}),
   });

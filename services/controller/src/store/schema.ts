@@ -88,6 +88,8 @@ export const studies = pgTable(
     sourceDir: text('source_dir'),
     status: text('status').$type<StudyStatus>().notNull().default('running'),
     stopReason: text('stop_reason'),
+    /** What a stopping study becomes once its last run has ended: `stopped` (asked) or `completed` (a stop condition). */
+    finalStatus: text('final_status').$type<'stopped' | 'completed'>(),
     /** Run-to-run standard deviation of the objective, measured on the baseline's repeats. */
     noiseSigma: doublePrecision('noise_sigma'),
     /** Stop conditions given on the command line, on top of the spec's. */

@@ -1,8 +1,8 @@
 // Makes an agent's final result durable, exactly once per attempt.
-import { sql } from 'drizzle-orm';
+import { param, sql } from 'drizzle-orm';
 import type { ResultMessage } from '../../../../../schemas/src/messages.js';
 import { isoTimestamp, mapRow, queryRows, type StoreDb } from '../db.js';
-import { metrics, runs, type RunRow } from '../schema.js';
+import { runs, type RunRow } from '../schema.js';
 
 export interface IngestOutcome {
   /** False when the message was a redelivery or came from an attempt that is no longer current. */
@@ -14,14 +14,17 @@ export interface IngestOutcome {
  * Results arrive at least once (JetStream redelivers until the controller acks, and it acks only after
  * this commits), and an agent the controller gave up on may still report. So the update applies only
  * while this exact attempt is running: a redelivered message finds the run finished, a stale one finds
- * a newer attempt, and both change nothing. The final metrics rows are written in the same transaction,
- * so they exist exactly when the update did.
+ * a newer attempt, and both change nothing. The final metrics rows are inserted by the same statement
+ * (a data-modifying CTE), so they exist exactly when the update did, in one round trip.
  */
 export async function ingestResult(db: StoreDb, message: ResultMessage): Promise<IngestOutcome> {
-  return db.transaction(async (tx) => {
-    const [raw] = await queryRows(
-      tx,
-      sql`
+  const names = Object.keys(message.metrics);
+  const values = Object.values(message.metrics);
+  const finishedAt = isoTimestamp(message.finishedAt);
+  const [raw] = await queryRows(
+    db,
+    sql`
+      WITH updated AS (
         UPDATE runs
         SET status = ${message.status},
             exit_code = ${message.exitCode},
@@ -31,22 +34,18 @@ export async function ingestResult(db: StoreDb, message: ResultMessage): Promise
             metrics = ${JSON.stringify(message.metrics)}::jsonb,
             log_tail = ${JSON.stringify(message.logTail)}::jsonb,
             started_at = ${isoTimestamp(message.startedAt)}::timestamptz,
-            finished_at = ${isoTimestamp(message.finishedAt)}::timestamptz
+            finished_at = ${finishedAt}::timestamptz
         WHERE id = ${message.runId}
           AND attempt = ${message.attempt}
           AND status = 'running'
-        RETURNING *`,
-    );
-    if (!raw) return { applied: false };
-    const finals = Object.entries(message.metrics).map(([name, value]) => ({
-      runId: message.runId,
-      attempt: message.attempt,
-      name,
-      value,
-      kind: 'final' as const,
-      ts: new Date(message.finishedAt),
-    }));
-    if (finals.length > 0) await tx.insert(metrics).values(finals);
-    return { applied: true, run: mapRow(runs, raw) };
-  });
+        RETURNING *
+      ), finals AS (
+        INSERT INTO metrics (run_id, attempt, name, value, kind, ts)
+        SELECT updated.id, updated.attempt, m.name, m.value, 'final', ${finishedAt}::timestamptz
+          FROM updated, unnest(${param(names)}::text[], ${param(values)}::float8[]) WITH ORDINALITY AS m(name, value, position)
+         ORDER BY m.position
+      )
+      SELECT * FROM updated`,
+  );
+  return raw ? { applied: true, run: mapRow(runs, raw) } : { applied: false };
 }

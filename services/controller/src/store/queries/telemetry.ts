@@ -1,5 +1,5 @@
 // What runs emit while they go: log lines and metric points, appended in batches, read back by id.
-import { and, asc, eq, gt } from 'drizzle-orm';
+import { and, asc, eq, gt, param, sql } from 'drizzle-orm';
 import type { LogLine, MetricPoint } from '../../../../../schemas/src/messages.js';
 import type { StoreDb } from '../db.js';
 import { metrics, runLogs } from '../schema.js';
@@ -8,12 +8,18 @@ export type MetricRow = typeof metrics.$inferSelect;
 export type MetricKind = MetricRow['kind'];
 export type LogRow = Pick<typeof runLogs.$inferSelect, 'id' | 'attempt' | 'ts' | 'stream' | 'line'>;
 
-/** Rows per INSERT: a log message holds at most 1000 lines, and 5 parameters a row stays far below 65535. */
-const BATCH_ROWS = 1000;
-
+/**
+ * One INSERT … SELECT FROM unnest(arrays) per batch: a handful of parameters however many lines, and no
+ * statement to build per row (the query builder's cost dominated ingest; see bench/README.md).
+ */
 export async function appendLogs(db: StoreDb, runId: string, attempt: number, lines: LogLine[]): Promise<void> {
-  const rows = lines.map((line) => ({ runId, attempt, stream: line.stream, line: line.line, ts: new Date(line.ts) }));
-  await insertInBatches(db, rows, (tx, batch) => tx.insert(runLogs).values(batch));
+  if (lines.length === 0) return;
+  await db.execute(sql`
+    INSERT INTO run_logs (run_id, attempt, stream, line, ts)
+    SELECT ${runId}, ${attempt}, stream, line, to_timestamp(ts / 1000.0)
+      FROM unnest(${param(lines.map((l) => l.stream))}::text[], ${param(lines.map((l) => l.line))}::text[],
+                  ${param(lines.map((l) => l.ts))}::float8[]) WITH ORDINALITY AS u(stream, line, ts, position)
+     ORDER BY position`);
 }
 
 export async function getLogs(db: StoreDb, runId: string, options: { afterId?: number; limit: number }): Promise<LogRow[]> {
@@ -32,16 +38,15 @@ export async function appendMetricPoints(
   points: MetricPoint[],
   kind: MetricKind,
 ): Promise<void> {
-  const rows = points.map((point) => ({
-    runId,
-    attempt,
-    name: point.name,
-    value: point.value,
-    step: point.step ?? null,
-    kind,
-    ts: new Date(point.ts),
-  }));
-  await insertInBatches(db, rows, (tx, batch) => tx.insert(metrics).values(batch));
+  if (points.length === 0) return;
+  // WITH ORDINALITY keeps the points' order in the ids, which is the order getMetrics reads them back in.
+  await db.execute(sql`
+    INSERT INTO metrics (run_id, attempt, name, value, step, kind, ts)
+    SELECT ${runId}, ${attempt}, name, value, step, ${kind}, to_timestamp(ts / 1000.0)
+      FROM unnest(${param(points.map((p) => p.name))}::text[], ${param(points.map((p) => p.value))}::float8[],
+                  ${param(points.map((p) => p.step ?? null))}::float8[], ${param(points.map((p) => p.ts))}::float8[])
+           WITH ORDINALITY AS u(name, value, step, ts, position)
+     ORDER BY position`);
 }
 
 /** In the order they were recorded. */
@@ -51,22 +56,4 @@ export async function getMetrics(db: StoreDb, runId: string, options: { kind?: M
     .from(metrics)
     .where(and(eq(metrics.runId, runId), options.kind === undefined ? undefined : eq(metrics.kind, options.kind)))
     .orderBy(asc(metrics.id));
-}
-
-/** One INSERT in the usual case; several in one transaction when the rows are many. */
-async function insertInBatches<T>(
-  db: StoreDb,
-  rows: T[],
-  insert: (db: StoreDb, batch: T[]) => PromiseLike<unknown>,
-): Promise<void> {
-  if (rows.length === 0) return;
-  if (rows.length <= BATCH_ROWS) {
-    await insert(db, rows);
-    return;
-  }
-  await db.transaction(async (tx) => {
-    for (let start = 0; start < rows.length; start += BATCH_ROWS) {
-      await insert(tx, rows.slice(start, start + BATCH_ROWS));
-    }
-  });
 }

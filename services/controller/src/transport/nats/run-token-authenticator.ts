@@ -9,13 +9,22 @@ export interface RunTokenLookup {
   (runId: string): Promise<{ attempt: number; tokenHash: string | null } | null>;
 }
 
+export type RunTokenAuthenticator = ((message: AgentMessage, mac: string) => Promise<boolean>) & {
+  /** Caches an attempt's token hash when the run is claimed, so its messages need no lookup at all. */
+  remember(runId: string, attempt: number, tokenHash: string): void;
+};
+
 export function createRunTokenAuthenticator(
   lookup: RunTokenLookup,
   options: { maxCached?: number } = {},
-): (message: AgentMessage, mac: string) => Promise<boolean> {
+): RunTokenAuthenticator {
   const maxCached = options.maxCached ?? 10_000;
   const cache = new Map<string, string>();
-  return async (message, mac) => {
+  const remember = (key: string, tokenHash: string) => {
+    if (cache.size >= maxCached) cache.delete(cache.keys().next().value as string);
+    cache.set(key, tokenHash);
+  };
+  const authenticate = async (message: AgentMessage, mac: string) => {
     const key = `${message.runId}:${message.attempt}`;
     let tokenHash = cache.get(key);
     if (tokenHash === undefined) {
@@ -23,9 +32,11 @@ export function createRunTokenAuthenticator(
       // Only the current attempt's token is known; an older attempt's messages cannot be checked, so they are refused.
       if (run === null || run.tokenHash === null || run.attempt !== message.attempt) return false;
       tokenHash = run.tokenHash;
-      if (cache.size >= maxCached) cache.delete(cache.keys().next().value as string);
-      cache.set(key, tokenHash);
+      remember(key, tokenHash);
     }
     return verifyAgentMessage({ message, mac }, tokenHash);
   };
+  return Object.assign(authenticate, {
+    remember: (runId: string, attempt: number, tokenHash: string) => remember(`${runId}:${attempt}`, tokenHash),
+  });
 }
