@@ -50,6 +50,152 @@ export const MetricsSource = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+// --- run.kubernetes: how a run becomes a Kubernetes Job (read only by the kubernetes executor) ---
+
+/**
+ * An OCI image reference. The repository path is lowercase (as registries require); an explicit tag or
+ * digest is required so that every run of a study uses the image its author meant, not whatever
+ * `latest` points to that day. A registry host (with a dot or a port, or `localhost`) may lead.
+ */
+export const IMAGE_REFERENCE_PATTERN =
+  '^(?:(?:[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)+(?::[0-9]+)?|[A-Za-z0-9-]+:[0-9]+|localhost)/)?' +
+  '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*' +
+  '(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}(?:@sha256:[a-f0-9]{64})?|@sha256:[a-f0-9]{64})$';
+
+/** A Kubernetes quantity without a sign: `500m`, `2`, `1.5`, `16Gi`, `1e3`. */
+export const QUANTITY_PATTERN = '^(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?[0-9]+)?$';
+
+/** A DNS-1123 subdomain: the names of PersistentVolumeClaims and ServiceAccounts. */
+export const DNS1123_SUBDOMAIN_PATTERN = '^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*$';
+
+/** An extended resource name, which Kubernetes requires to be domain-prefixed: `nvidia.com/gpu`. */
+export const EXTENDED_RESOURCE_PATTERN = '^[a-z0-9](?:[-a-z0-9.]*[a-z0-9])?/[A-Za-z0-9](?:[-A-Za-z0-9_.]*[A-Za-z0-9])?$';
+
+/** A label key, optionally prefixed: `kubernetes.io/arch`, `gpu-type`. */
+export const LABEL_KEY_PATTERN =
+  '^(?:[a-z0-9](?:[-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$';
+
+const Quantity = Type.String({ pattern: QUANTITY_PATTERN, maxLength: 64, description: 'A Kubernetes quantity: 500m, 4, 16Gi.' });
+
+const computeResources = (description: string) =>
+  Type.Object({ cpu: Type.Optional(Quantity), memory: Type.Optional(Quantity) }, { additionalProperties: false, description });
+
+export const Toleration = Type.Object(
+  {
+    key: Type.Optional(Type.String({ pattern: LABEL_KEY_PATTERN, maxLength: 317 })),
+    operator: Type.Optional(Type.Union([Type.Literal('Exists'), Type.Literal('Equal')])),
+    value: Type.Optional(Type.String({ maxLength: 63 })),
+    effect: Type.Optional(
+      Type.Union([Type.Literal('NoSchedule'), Type.Literal('PreferNoSchedule'), Type.Literal('NoExecute')]),
+    ),
+    tolerationSeconds: Type.Optional(Type.Integer({ minimum: 0 })),
+  },
+  { additionalProperties: false, description: 'A pod toleration, as in the Kubernetes API.' },
+);
+
+const NodeSelectorRequirement = Type.Object(
+  {
+    key: Type.String({ minLength: 1, maxLength: 317 }),
+    operator: Type.Union([
+      Type.Literal('In'), Type.Literal('NotIn'), Type.Literal('Exists'),
+      Type.Literal('DoesNotExist'), Type.Literal('Gt'), Type.Literal('Lt'),
+    ]),
+    values: Type.Optional(Type.Array(Type.String({ maxLength: 63 }))),
+  },
+  { additionalProperties: false },
+);
+
+const NodeSelectorTerm = Type.Object(
+  {
+    matchExpressions: Type.Optional(Type.Array(NodeSelectorRequirement)),
+    matchFields: Type.Optional(Type.Array(NodeSelectorRequirement)),
+  },
+  { additionalProperties: false },
+);
+
+/** Node affinity is typed; pod (anti-)affinity is passed through as written and checked by the API server. */
+export const Affinity = Type.Object(
+  {
+    nodeAffinity: Type.Optional(
+      Type.Object(
+        {
+          requiredDuringSchedulingIgnoredDuringExecution: Type.Optional(
+            Type.Object({ nodeSelectorTerms: Type.Array(NodeSelectorTerm, { minItems: 1 }) }, { additionalProperties: false }),
+          ),
+          preferredDuringSchedulingIgnoredDuringExecution: Type.Optional(
+            Type.Array(
+              Type.Object(
+                { weight: Type.Integer({ minimum: 1, maximum: 100 }), preference: NodeSelectorTerm },
+                { additionalProperties: false },
+              ),
+            ),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    podAffinity: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'Passed through as written.' })),
+    podAntiAffinity: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'Passed through as written.' })),
+  },
+  { additionalProperties: false, description: 'Pod affinity, as in the Kubernetes API.' },
+);
+
+export const DatasetCache = Type.Object(
+  {
+    claimName: Type.String({ pattern: DNS1123_SUBDOMAIN_PATTERN, maxLength: 253, description: 'An existing PersistentVolumeClaim in the experiments namespace.' }),
+    mountPath: Type.String({
+      pattern: '^/[^\\s]*$',
+      maxLength: 512,
+      default: '/datasets',
+      description: 'Where the claim is mounted, read-only (not /work or /dev/shm).',
+    }),
+  },
+  { additionalProperties: false, description: 'A shared, read-only dataset cache mounted into every run.' },
+);
+
+export const KubernetesRunSpec = Type.Object(
+  {
+    image: Type.String({
+      pattern: IMAGE_REFERENCE_PATTERN,
+      maxLength: 512,
+      description: 'The agent image with the training dependencies, with a tag or @sha256: digest: ghcr.io/org/trainer:2026-11.',
+    }),
+    gpus: Type.Integer({ minimum: 0, maximum: 64, default: 1, description: 'GPUs per run; 0 for a CPU-only run.' }),
+    gpuResource: Type.String({
+      pattern: EXTENDED_RESOURCE_PATTERN,
+      maxLength: 253,
+      default: 'nvidia.com/gpu',
+      description: 'The extended resource the GPUs are requested as (amd.com/gpu, a MIG profile, ...).',
+    }),
+    requests: Type.Optional(computeResources('CPU and memory the scheduler reserves for a run.')),
+    limits: Type.Optional(computeResources('CPU and memory caps of a run. The /dev/shm size counts against the memory limit.')),
+    nodeSelector: Type.Optional(Type.Record(Type.String({ pattern: LABEL_KEY_PATTERN }), Type.String({ maxLength: 63 }))),
+    tolerations: Type.Optional(Type.Array(Toleration, { maxItems: 64 })),
+    affinity: Type.Optional(Affinity),
+    datasetCache: Type.Optional(DatasetCache),
+    shmSizeGi: Type.Number({
+      exclusiveMinimum: 0,
+      maximum: 1024,
+      default: 8,
+      description: 'Size of the memory-backed /dev/shm (PyTorch data loaders need more than the 64 MiB default).',
+    }),
+    startupAllowanceSeconds: Type.Integer({
+      minimum: 0,
+      maximum: 24 * 3600,
+      default: 300,
+      description: 'Time for scheduling, image pull and fetching the revision, added to budget and grace for the Job deadline.',
+    }),
+    ttlSecondsAfterFinished: Type.Integer({
+      minimum: 0,
+      maximum: 30 * 24 * 3600,
+      default: 3600,
+      description: 'How long a finished Job (and its pod logs) stays before Kubernetes deletes it.',
+    }),
+    serviceAccountName: Type.Optional(Type.String({ pattern: DNS1123_SUBDOMAIN_PATTERN, maxLength: 253 })),
+  },
+  { additionalProperties: false, description: 'How a run is executed as a Kubernetes Job; used by the kubernetes executor only.' },
+);
+
 export const RunSpec = Type.Object(
   {
     command: Type.String({ minLength: 1, maxLength: 4000, description: 'Shell command run in the workspace copy.' }),
@@ -57,6 +203,7 @@ export const RunSpec = Type.Object(
     graceSeconds: Type.Number({ minimum: 0, maximum: 3600, default: 30 }),
     env: Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }), Type.String(), { default: {} }),
     metrics: MetricsSource,
+    kubernetes: Type.Optional(KubernetesRunSpec),
   },
   { additionalProperties: false },
 );
@@ -167,6 +314,7 @@ export type ParamsMutatorSpec = Static<typeof ParamsMutator>;
 export type LlmMutatorSpec = Static<typeof LlmMutator>;
 export type MetricsSourceSpec = Static<typeof MetricsSource>;
 export type RunSpec = Static<typeof RunSpec>;
+export type KubernetesRunSpec = Static<typeof KubernetesRunSpec>;
 export type DecisionSpec = Static<typeof Decision>;
 export type StopConditionsSpec = Static<typeof StopConditions>;
 export type Direction = Static<typeof Direction>;
