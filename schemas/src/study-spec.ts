@@ -11,6 +11,7 @@ export const RelativePath = Type.String({
 
 export const MetricName = Type.String({
   pattern: '^[A-Za-z_][A-Za-z0-9_.\\-]*$',
+  patternDescription: 'a name of letters, digits, _ . and -, starting with a letter or _',
   maxLength: 128,
   description: 'A metric name as the run prints it, for example val_bpb.',
 });
@@ -157,6 +158,7 @@ export const KubernetesRunSpec = Type.Object(
   {
     image: Type.String({
       pattern: IMAGE_REFERENCE_PATTERN,
+      patternDescription: 'an image reference with a tag or @sha256: digest and a lowercase repository, such as ghcr.io/org/trainer:1.0',
       maxLength: 512,
       description: 'The agent image with the training dependencies, with a tag or @sha256: digest: ghcr.io/org/trainer:2026-11.',
     }),

@@ -124,7 +124,8 @@ function explain(error: ValueError): string {
     case ValueErrorType.StringMaxLength:
       return `must have at most ${schema.maxLength} characters`;
     case ValueErrorType.StringPattern:
-      return `must match ${schema.pattern}, got ${describe(value)}`;
+      // A pattern may carry words for people (`patternDescription`); the regex itself is the fallback.
+      return `must match ${typeof schema.patternDescription === 'string' ? schema.patternDescription : schema.pattern}, got ${describe(value)}`;
     case ValueErrorType.StringFormat:
       return `must be a valid ${schema.format} (for example 2026-11-26T06:00:00Z), got ${describe(value)}`;
     default:

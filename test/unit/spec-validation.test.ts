@@ -156,6 +156,14 @@ describe('study spec validation', () => {
     assert.match(error!.message, /RFC 3339|date-time/);
   });
 
+  it('explains a pattern in words where the spec gives them', () => {
+    const spec = baseSpec();
+    spec.objective.metric = '1 bad name';
+    assert.deepEqual(fieldErrors(() => validateStudySpec(spec)), [
+      { path: 'objective.metric', message: 'must match a name of letters, digits, _ . and -, starting with a letter or _, got the string "1 bad name"' },
+    ]);
+  });
+
   it('reports YAML syntax errors as errors of study.yaml', () => {
     const errors = fieldErrors(() => parseStudyYaml('name: [unclosed\nflavor: training'));
     assert.equal(errors[0]!.path, 'study.yaml');
