@@ -156,6 +156,26 @@ describe('NATS transport', () => {
     assert.equal(existsSync(join(workRoot, 'outbox', `${run.runId}-1.json`)), false, 'outbox file removed after the PubAck');
   });
 
+  it('retries recording a log line while the database is away, so it is not lost', async () => {
+    const recorded: string[] = [];
+    let tries = 0;
+    const rejected: string[] = [];
+    const controller = await startController('t8', async (message) => {
+      if (message.type !== 'log') return;
+      tries++;
+      if (tries <= 2) throw new Error(`database unavailable (try ${tries})`);
+      recorded.push(...message.lines.map((l) => l.line));
+    }, { rejected });
+    const run = newRun();
+    const agent = startAgent('t8', run);
+    await agent.send({ type: 'log', runId: run.runId, attempt: 1, lines: [{ ts: 1, stream: 'stdout', line: 'kept' }] });
+    await until(() => recorded.length === 1, 10_000, 'the log line to be recorded');
+    assert.equal(tries, 3);
+    assert.deepEqual(recorded, ['kept']);
+    assert.equal(controller.rejectedCount(), 0);
+    assert.deepEqual(rejected, []);
+  });
+
   it('keeps a result published while no controller runs, and delivers it when one starts', async () => {
     const first = await startController('t3', async () => {});
     await first.close();

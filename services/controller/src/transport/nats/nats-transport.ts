@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import { connect, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import type { AgentMessage, ControlMessage } from '../../../../../schemas/src/messages.js';
-import { natsSubjects, RESULTS_STREAM, type Subjects } from '../../../../../schemas/src/subjects.js';
+import { natsSubjects, RESULTS_STREAM, type CoreMessageType, type Subjects } from '../../../../../schemas/src/subjects.js';
 import type { AgentMessageHandler, ControllerTransport } from '../controller-transport.js';
 import { parseEnvelope } from './parse-envelope.js';
 import { ensureResultsStream } from './results-stream.js';
@@ -39,6 +39,8 @@ export interface NatsControllerTransportOptions {
 }
 
 const QUEUE_GROUP = 'controllers';
+/** Tries to record a core message (250 ms, 1 s, 4 s apart) before it is given up. */
+const CORE_WRITE_ATTEMPTS = 4;
 const defaultNakDelay = (deliveryCount: number) => Math.min(1_000 * 2 ** Math.max(0, deliveryCount - 1), 30_000);
 
 export class NatsControllerTransport implements ControllerTransport {
@@ -189,11 +191,23 @@ export class NatsControllerTransport implements ControllerTransport {
     return false;
   }
 
+  /**
+   * Core messages are not redelivered by NATS, so a failed write (the database away for a moment) is
+   * retried here with backoff before the message is given up, logged and counted.
+   */
   private async handleCore(message: AgentMessage): Promise<void> {
-    try {
-      await this.handler?.(message);
-    } catch (error) {
-      this.options.log.warn({ err: error, runId: message.runId, attempt: message.attempt, type: message.type }, 'handling an agent message failed');
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.handler?.(message);
+        return;
+      } catch (error) {
+        if (attempt >= CORE_WRITE_ATTEMPTS || this.closing) {
+          this.options.log.warn({ err: error, runId: message.runId, attempt: message.attempt, type: message.type }, 'handling an agent message failed');
+          this.reject(`not recorded after ${attempt} tries: ${(error as Error).message}`, this.subjects.run(message.runId, message.type as CoreMessageType));
+          return;
+        }
+        await sleep(250 * 4 ** (attempt - 1));
+      }
     }
   }
 
