@@ -1,5 +1,5 @@
 // `autoresearch`: run a study on this machine, serve a controller, and talk to one.
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, readControllerEnv } from '../../controller/src/config.js';
 import { AutoresearchError, InvalidInputError } from '../../controller/src/errors.js';
 import { ApiError } from './api-client.js';
@@ -66,6 +66,10 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--port <n>', 'port to listen on', portNumber, 8420)
     .option('--slots <n>', 'CPU slots (default: one per GPU, else 1)', positiveInteger('--slots'))
     .option('--data-dir <dir>', 'embedded database folder when DATABASE_URL is not set', '.autoresearch/server')
+    .addOption(
+      new Option('--executor <kind>', 'where runs execute: processes on this machine, or one Kubernetes Job each (needs NATS_URL); default AUTORESEARCH_EXECUTOR, else local')
+        .choices(['local', 'kubernetes']),
+    )
     .action(async (options) => setExit(await serveCommand(options, readControllerEnv())));
 
   program

@@ -16,6 +16,31 @@ export interface ControllerEnv {
   logLevel: string;
   /** What an agent process inherits from the controller's environment; nothing else crosses over. */
   agentBaseEnv: Record<string, string>;
+  /** Where runs execute (AUTORESEARCH_EXECUTOR, or `serve --executor`): processes here, or Kubernetes Jobs. */
+  executor: 'local' | 'kubernetes';
+  kubernetes: KubernetesSettings;
+}
+
+/** The Kubernetes executor's settings; checked whatever the executor, so a typo fails at boot. */
+export interface KubernetesSettings {
+  /** Where run Jobs go (AUTORESEARCH_K8S_NAMESPACE). */
+  namespace: string;
+  /** A kubeconfig file (KUBECONFIG); without one, the in-cluster config in a pod, else ~/.kube/config. */
+  kubeconfig: string | undefined;
+  /** Running in a pod (KUBERNETES_SERVICE_HOST is set): use the pod's service account. */
+  inCluster: boolean;
+  /** GPUs in the pool (AUTORESEARCH_K8S_GPUS); discovered from the nodes' allocatable GPUs when unset. */
+  gpus: number | undefined;
+  /** The extended resource the pool counts (AUTORESEARCH_K8S_GPU_RESOURCE). */
+  gpuResource: string;
+  /** A pod unschedulable or failing to pull its image this long has failed to start (AUTORESEARCH_K8S_START_TIMEOUT_SECONDS). */
+  startTimeoutSeconds: number;
+  /** What a failed start means (AUTORESEARCH_K8S_ON_START_TIMEOUT): run it again (`retry`) or record it lost (`fail`). */
+  onStartTimeout: 'retry' | 'fail';
+  /** The controller's address as agents in the cluster reach it (AUTORESEARCH_AGENT_CONTROLLER_URL). */
+  agentControllerUrl: string | undefined;
+  /** NATS as agents in the cluster reach it (AUTORESEARCH_AGENT_NATS_URL; default NATS_URL). */
+  agentNatsUrl: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -67,10 +92,62 @@ export function readControllerEnv(env: NodeJS.ProcessEnv = process.env): Control
   if (!/^[A-Za-z0-9_.:-]{1,100}$/.test(controllerId)) {
     throw new ConfigError('AUTORESEARCH_CONTROLLER_ID must be 1 to 100 letters, digits, or _ . : -');
   }
+  const executor = env.AUTORESEARCH_EXECUTOR?.trim() || 'local';
+  if (executor !== 'local' && executor !== 'kubernetes') {
+    throw new ConfigError(`AUTORESEARCH_EXECUTOR must be local or kubernetes (got ${executor})`);
+  }
   return {
     databaseUrl, natsUrl, heartbeatTimeoutSeconds, lostRetries, controllerId,
     cudaVisibleDevices: env.CUDA_VISIBLE_DEVICES, logLevel, agentBaseEnv,
+    executor, kubernetes: readKubernetesSettings(env, natsUrl),
   };
+}
+
+function readKubernetesSettings(env: NodeJS.ProcessEnv, natsUrl: string | undefined): KubernetesSettings {
+  const namespace = env.AUTORESEARCH_K8S_NAMESPACE?.trim() || 'autoresearch-experiments';
+  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) {
+    throw new ConfigError(`AUTORESEARCH_K8S_NAMESPACE must be a DNS-1123 label (lowercase letters, digits and -), got ${namespace}`);
+  }
+  let gpus: number | undefined;
+  const rawGpus = env.AUTORESEARCH_K8S_GPUS?.trim();
+  if (rawGpus) {
+    gpus = Number(rawGpus);
+    if (!Number.isInteger(gpus) || gpus < 1) throw new ConfigError(`AUTORESEARCH_K8S_GPUS must be a whole number ≥ 1 (got ${rawGpus})`);
+  }
+  const gpuResource = env.AUTORESEARCH_K8S_GPU_RESOURCE?.trim() || 'nvidia.com/gpu';
+  if (!/^[a-z0-9.-]+\/[A-Za-z0-9._-]+$/.test(gpuResource)) {
+    throw new ConfigError(`AUTORESEARCH_K8S_GPU_RESOURCE must be a domain-prefixed resource name like nvidia.com/gpu (got ${gpuResource})`);
+  }
+  const onStartTimeout = env.AUTORESEARCH_K8S_ON_START_TIMEOUT?.trim() || 'retry';
+  if (onStartTimeout !== 'retry' && onStartTimeout !== 'fail') {
+    throw new ConfigError(`AUTORESEARCH_K8S_ON_START_TIMEOUT must be retry or fail (got ${onStartTimeout})`);
+  }
+  const agentControllerUrl = optionalUrl(env, 'AUTORESEARCH_AGENT_CONTROLLER_URL', ['http:', 'https:']);
+  const agentNatsUrl = optionalUrl(env, 'AUTORESEARCH_AGENT_NATS_URL', ['nats:', 'tls:', 'ws:', 'wss:']) ?? natsUrl;
+  return {
+    namespace,
+    kubeconfig: env.KUBECONFIG?.trim() || undefined,
+    inCluster: Boolean(env.KUBERNETES_SERVICE_HOST),
+    gpus,
+    gpuResource,
+    startTimeoutSeconds: positiveNumber(env, 'AUTORESEARCH_K8S_START_TIMEOUT_SECONDS', 300),
+    onStartTimeout,
+    agentControllerUrl,
+    agentNatsUrl,
+  };
+}
+
+function optionalUrl(env: NodeJS.ProcessEnv, name: string, protocols: string[]): string | undefined {
+  const raw = env[name]?.trim();
+  if (!raw) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} is not a valid URL (got ${raw})`);
+  }
+  if (!protocols.includes(url.protocol)) throw new ConfigError(`${name} must start with ${protocols.map((p) => `${p}//`).join(' or ')} (got ${raw})`);
+  return raw;
 }
 
 function positiveNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): number {

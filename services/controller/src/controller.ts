@@ -8,6 +8,10 @@ import { buildApp } from './app.js';
 import { ControllerMetrics } from './metrics/controller-metrics.js';
 import { ConfigError, type ControllerEnv } from './config.js';
 import { discoverSlots } from './executors/local/discover-slots.js';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Executor } from './executors/executor.js';
+import { KubernetesExecutor } from './executors/kubernetes/kubernetes-executor.js';
+import { loadKubeConfig } from './executors/kubernetes/kube-config.js';
 import { LocalExecutor } from './executors/local/local-executor.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { isLoopback, listen } from './server.js';
@@ -38,12 +42,16 @@ export interface ControllerOptions {
   /** Where standalone agents write their own diagnostics. */
   agentLogDir?: string;
   workRoot?: string;
+  /** Overrides AUTORESEARCH_EXECUTOR: processes on this machine, or Kubernetes Jobs (which need NATS). */
+  executor?: 'local' | 'kubernetes';
+  /** The cluster to use instead of the one the environment names (tests give their API server's). */
+  kubeConfig?: KubeConfig;
 }
 
 export interface RunningController {
   app: FastifyInstance;
   scheduler: Scheduler;
-  executor: LocalExecutor;
+  executor: Executor;
   url: string;
   /**
    * Stops taking work and closes the API. Embedded agents are ended; standalone (NATS) agents are left to
@@ -84,14 +92,31 @@ export async function startController(options: ControllerOptions): Promise<Runni
     transport = embedded;
     channel = { kind: 'ipc', attach: (runId, child) => embedded.attach(runId, child) };
   }
-  const executor = new LocalExecutor({
-    slots: discoverSlots({ cudaVisibleDevices: env.cudaVisibleDevices, cpuSlots: options.cpuSlots }),
-    channel,
-    onAgentOutput: (runId, line) => log.warn({ runId }, `agent: ${line}`),
-    baseEnv: env.agentBaseEnv,
-    workRoot: options.workRoot,
-  });
   let url = '';
+  let executor: Executor;
+  if ((options.executor ?? env.executor) === 'kubernetes') {
+    if (options.transport !== 'nats' || !env.natsUrl) throw new ConfigError('the Kubernetes executor needs NATS: its agents report over NATS_URL');
+    const settings = env.kubernetes;
+    if (!settings.agentControllerUrl && settings.inCluster) {
+      throw new ConfigError('the Kubernetes executor needs AUTORESEARCH_AGENT_CONTROLLER_URL, the controller Service as pods reach it (for example http://autoresearch-controller.autoresearch.svc:8420)');
+    }
+    executor = new KubernetesExecutor({
+      kubeConfig: options.kubeConfig ?? loadKubeConfig(settings),
+      settings,
+      // Outside a cluster (a laptop driving one through kubectl's config) the controller's own address is the best guess.
+      controllerUrl: () => settings.agentControllerUrl ?? url,
+      natsUrl: settings.agentNatsUrl ?? env.natsUrl,
+      log,
+    });
+  } else {
+    executor = new LocalExecutor({
+      slots: discoverSlots({ cudaVisibleDevices: env.cudaVisibleDevices, cpuSlots: options.cpuSlots }),
+      channel,
+      onAgentOutput: (runId, line) => log.warn({ runId }, `agent: ${line}`),
+      baseEnv: env.agentBaseEnv,
+      workRoot: options.workRoot,
+    });
+  }
   const scheduler = new Scheduler({
     store,
     executor,
@@ -126,7 +151,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
     url,
     async close() {
       await scheduler.close();
-      if (options.transport === 'nats') executor.detachAll();
+      if (options.transport === 'nats') await executor.detachAll();
       else await executor.killAll();
       await transport.close();
       await app.close();

@@ -14,6 +14,8 @@ export interface WatchRequest {
 
 export function serveWatch(store: ObjectStore, request: WatchRequest, response: ServerResponse, streams: Set<ServerResponse>): void {
   response.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' });
+  // The apiserver sends its headers at once, before any event: clients (the informers among them) wait for them.
+  response.flushHeaders();
   const send = (type: WatchEventType | 'ERROR', object: unknown) => response.write(`${JSON.stringify({ type, object })}\n`);
   const inScope = (object: KubeObject) => request.namespace === undefined || object.metadata.namespace === request.namespace;
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import type { ControllerEnv } from '../../../controller/src/config.js';
 import { startController, type RunningController } from '../../../controller/src/controller.js';
+import { describeCapacity } from '../../../controller/src/executors/executor.js';
 import { InvalidInputError } from '../../../controller/src/errors.js';
 import { writeStudyOutputs } from '../../../controller/src/exports/study-exports.js';
 import { createStudy, resumeStudy } from '../../../controller/src/scheduler/study-lifecycle.js';
@@ -66,11 +67,12 @@ export async function runCommand(dir: string, options: RunOptions, env: Controll
     const { study, resumed } = await createOrResume(store, loaded, options);
     controller = await startController({
       store, env, log, host: '127.0.0.1', port: options.port, cpuSlots: options.slots, studyIds: [study.id], auth: 'open', transport: 'embedded',
+      executor: 'local',
     });
     await writeServerNote(loaded.dir, { url: controller.url, pid: process.pid, studyId: study.id });
     const { spec } = study;
     write(`autoresearch ${resumed ? 'resuming' : 'starting'} "${spec.name}": ${spec.objective.metric} (${spec.objective.direction}), ` +
-      `${controller.executor.slots().length} slot${controller.executor.slots().length === 1 ? '' : 's'}, API ${controller.url}`);
+      `${describeCapacity(controller.executor)}, API ${controller.url}`);
     attachTerminalView(controller.scheduler, study, write, process.stdout.isTTY === true);
 
     const interrupted = await waitForStop(controller, study);

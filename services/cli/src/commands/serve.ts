@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import type { ControllerEnv } from '../../../controller/src/config.js';
 import { startController } from '../../../controller/src/controller.js';
+import { describeCapacity } from '../../../controller/src/executors/executor.js';
 import { openStore } from '../../../controller/src/store/open-store.js';
 import { EXIT } from '../exit-codes.js';
 
@@ -11,6 +12,8 @@ export interface ServeOptions {
   port: number;
   slots?: number;
   dataDir: string;
+  /** Overrides AUTORESEARCH_EXECUTOR. */
+  executor?: 'local' | 'kubernetes';
 }
 
 export async function serveCommand(options: ServeOptions, env: ControllerEnv): Promise<number> {
@@ -28,14 +31,14 @@ export async function serveCommand(options: ServeOptions, env: ControllerEnv): P
     }
     const controller = await startController({
       store, env, log, host: options.host, port: options.port, cpuSlots: options.slots, auth: 'tokens', transport,
-      agentLogDir: join(options.dataDir, 'agents'),
+      agentLogDir: join(options.dataDir, 'agents'), executor: options.executor,
     });
-    log.info({ url: controller.url, slots: controller.executor.slots().map((s) => s.name), database: store.driver, transport, controllerId: env.controllerId }, 'controller serving');
+    log.info({ url: controller.url, executor: controller.executor.kind, runsOn: describeCapacity(controller.executor), database: store.driver, transport, controllerId: env.controllerId }, 'controller serving');
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
     });
-    log.info(transport === 'nats' ? 'shutting down: standalone agents finish their runs and report to the next controller' : 'shutting down: agents are stopped, their runs go back to the queue on the next start');
+    log.info(transport === 'nats' ? 'shutting down: standalone agents and run Jobs finish their runs and report to the next controller' : 'shutting down: agents are stopped, their runs go back to the queue on the next start');
     await controller.close();
     return EXIT.ok;
   } finally {

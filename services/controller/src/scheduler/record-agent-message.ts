@@ -7,7 +7,7 @@ import type { Store } from '../store/store.js';
 export async function recordAgentMessage(
   store: Store,
   message: AgentMessage,
-): Promise<{ runId: string; status: string; reason: string | undefined } | null> {
+): Promise<{ runId: string; attempt: number; studyId: string; status: string; reason: string | undefined } | null> {
   switch (message.type) {
     case 'log':
       await store.appendLogs(message.runId, message.attempt, message.lines);
@@ -25,7 +25,7 @@ export async function recordAgentMessage(
       await store.appendEvent(run.studyId, 'run.finished', {
         runId: run.id, attempt: message.attempt, status: message.status, reason: message.reason ?? null,
       });
-      return { runId: message.runId, status: message.status, reason: message.reason };
+      return { runId: message.runId, attempt: message.attempt, studyId: run.studyId, status: message.status, reason: message.reason };
     }
   }
 }

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { AgentMessage, ControlMessage } from '../../../../schemas/src/messages.js';
 import type { StopConditionsSpec } from '../../../../schemas/src/study-spec.js';
 import { evaluateStopConditions, mayStartAnotherExperiment } from '../decisions/stop-conditions.js';
-import type { AgentGone, Executor, Slot } from '../executors/executor.js';
+import type { AgentGone, Executor, RunVerdict, Slot } from '../executors/executor.js';
 import { mutatorForSpec } from '../mutators/mutator-for-spec.js';
 import type { Mutator } from '../mutators/mutator.js';
 import type { BranchRow, ExperimentRow, RunRow, StudyRow } from '../store/schema.js';
@@ -70,12 +70,26 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     super();
   }
 
-  /** Adopts the runs an earlier process of this controller left running, then starts the loop. */
+  /**
+   * Adopts the runs an earlier process of this controller left running (a pool executor adopts every
+   * run of its pool, whoever launched it), then starts the loop.
+   */
   async start(): Promise<void> {
+    const { executor, store } = this.options;
     this.startedAt = Date.now();
-    for (const run of await adoptableRuns(this.options.store, this.options.controllerId)) {
-      const slot = this.options.executor.slots().find((s) => s.name === run.slot);
-      if (slot) this.active.set(run.id, { runId: run.id, attempt: run.attempt, studyId: run.studyId, slot, adopted: true });
+    if (executor.placement === 'slots') {
+      for (const run of await adoptableRuns(store, this.options.controllerId)) {
+        const slot = executor.slots().find((s) => s.name === run.slot);
+        if (slot) this.active.set(run.id, { runId: run.id, attempt: run.attempt, studyId: run.studyId, slot, adopted: true });
+      }
+    } else {
+      await executor.start(
+        (run, gone) => void this.onAgentGone(run, gone),
+        async (runId, attempt) => {
+          const row = await store.getRun(runId);
+          return row?.status === 'running' && row.attempt === attempt;
+        },
+      );
     }
     this.options.transport.onMessage((message) => this.handleAgentMessage(message));
     this.timer = setInterval(() => this.nudge(), this.options.pollIntervalMs ?? 1000);
@@ -173,7 +187,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
 
     let queued = (await store.listRunsByStatus(study.id, 'queued')).length;
     let created = progress.created;
-    const freeSlots = this.options.executor.slots().length - this.active.size;
+    const freeSlots = this.freeCapacity();
     while (queued < freeSlots && mayStartAnotherExperiment(stopSpec, created)) {
       const outcome = await this.createExperiment(study, experiments, stopSpec.maxExperiments);
       if (outcome === 'taken') break;
@@ -222,6 +236,14 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       return result.created;
     }
     return 'exhausted';
+  }
+
+  /** Runs that could start now: free slots here, or the pool's free GPUs (a run takes at least one). */
+  private freeCapacity(): number {
+    const { executor } = this.options;
+    if (executor.placement === 'slots') return executor.slots().length - this.active.size;
+    const pool = executor.capacity();
+    return pool.total - pool.busy;
   }
 
   private mutatorFor(study: StudyRow): Mutator {
@@ -306,7 +328,17 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     // Every running run of the study, whichever controller launched it: over NATS any controller reaches
     // any agent (an IPC channel only reaches its own children; the others are ignored there). Sent on
     // every tick until the run ends, since an agent still starting up may not be listening yet.
-    const running = await store.listRunsByStatus(study.id, 'running');
+    let running = await store.listRunsByStatus(study.id, 'running');
+    const { executor } = this.options;
+    if (executor.placement === 'pool') {
+      // A run whose pod never started (pending on the scheduler, pulling an image) has no agent to tell:
+      // it is stopped by deleting its Job.
+      for (const run of running.filter((r) => executor.isStarting({ runId: r.id, attempt: r.attempt }))) {
+        executor.abandon({ runId: run.id, attempt: run.attempt });
+        await store.recordRunEnd(run.id, run.attempt, { status: 'stopped', reason: `${study.stopReason ?? 'study stopping'} (before its agent started)` });
+      }
+      running = await store.listRunsByStatus(study.id, 'running');
+    }
     for (const run of running) {
       const message: ControlMessage = {
         type: 'control', runId: run.id, attempt: run.attempt, action: 'stop', reason: study.stopReason ?? 'study stopping',
@@ -318,25 +350,57 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const status = study.finalStatus ?? 'stopped';
     await store.updateStudy(study.id, { status, stoppedAt: new Date() });
     await store.appendEvent(study.id, 'study.stopped', { status, reason: study.stopReason });
+    if (executor.placement === 'pool') await executor.studyStopped(study.id);
     const stopped = (await store.getStudy(study.id)) ?? study;
     this.emit('study.stopped', { study: stopped });
   }
 
   private async launchQueuedRuns(studyIds: string[] | undefined): Promise<void> {
     const { store, executor } = this.options;
+    if (executor.placement === 'pool') {
+      // One claim at a time, each checked against the pool in the database, until nothing more fits.
+      for (;;) {
+        const pool = executor.capacity();
+        if (pool.busy >= pool.total) return;
+        const token = randomBytes(32).toString('base64url');
+        const run = await store.claimQueuedRun({
+          studyIds, slot: pool.name, tokenHash: hashToken(token), host: this.options.controllerId, pool: { total: pool.total, busy: pool.busy },
+        });
+        if (!run) return;
+        await this.launch(run, token, { name: pool.name, env: {} });
+      }
+    }
     for (const slot of executor.slots()) {
       if ([...this.active.values()].some((r) => r.slot.name === slot.name)) continue;
       const token = randomBytes(32).toString('base64url');
       const run = await store.claimQueuedRun({ studyIds, slot: slot.name, tokenHash: hashToken(token), host: this.options.controllerId });
       if (!run) return;
       this.active.set(run.id, { runId: run.id, attempt: run.attempt, studyId: run.studyId, slot, adopted: false });
-      const study = await store.getStudy(run.studyId);
-      if (study) this.emit('run.started', { study, run, slot });
-      executor.launch(
-        { runId: run.id, attempt: run.attempt, token, slot, controllerUrl: this.options.controllerUrl() },
-        (gone) => void this.onAgentGone(run, gone),
-      );
+      await this.launch(run, token, slot);
     }
+  }
+
+  private async launch(run: RunRow, token: string, slot: Slot): Promise<void> {
+    const { store, executor } = this.options;
+    const study = await store.getStudy(run.studyId);
+    const experiment = await store.getExperiment(run.experimentId);
+    const branch = experiment && (await store.getBranch(experiment.branchId));
+    if (!study || !experiment || !branch) throw new Error(`run ${run.id} belongs to a study, experiment or branch that is missing`);
+    this.emit('run.started', { study, run, slot });
+    executor.launch(
+      {
+        runId: run.id,
+        attempt: run.attempt,
+        token,
+        slot,
+        controllerUrl: this.options.controllerUrl(),
+        studyId: study.id,
+        spec: study.spec,
+        branchIndex: branch.index,
+        experimentNumber: experiment.number,
+      },
+      (ended, gone) => void this.onAgentGone(ended, gone),
+    );
   }
 
   /**
@@ -344,13 +408,15 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
    * Otherwise, once any message in flight has been handled, a run still running lost its agent: it is
    * retried or recorded as lost (an infrastructure failure, not the experiment's).
    */
-  private async onAgentGone(run: RunRow, gone: AgentGone): Promise<void> {
+  private async onAgentGone(run: { runId: string; attempt: number }, gone: AgentGone): Promise<void> {
     const { store, transport } = this.options;
     try {
-      await transport.drained?.(run.id);
-      if (gone.exitCode !== 0) {
+      await transport.drained?.(run.runId);
+      if (gone.verdict) {
+        await this.recordVerdict(run, gone.verdict);
+      } else if (gone.exitCode !== 0) {
         if (!transport.drained) await sleep(AGENT_RESULT_SETTLE_MS);
-        const row = await store.getRun(run.id);
+        const row = await store.getRun(run.runId);
         if (row && row.status === 'running' && row.attempt === run.attempt) {
           const how = gone.signal ? `signal ${gone.signal}` : `exit code ${gone.exitCode}`;
           const said = gone.lastOutput.length > 0 ? `: ${gone.lastOutput.join(' | ').slice(0, 1000)}` : '';
@@ -358,12 +424,28 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
         }
       }
     } catch (error) {
-      this.options.log.error({ err: error, runId: run.id }, 'recording a vanished agent failed; the heartbeat timeout will catch it');
+      this.options.log.error({ err: error, runId: run.runId }, 'recording a vanished agent failed; the heartbeat timeout will catch it');
     } finally {
-      const active = this.active.get(run.id);
-      if (active?.attempt === run.attempt) this.active.delete(run.id);
+      const active = this.active.get(run.runId);
+      if (active?.attempt === run.attempt) this.active.delete(run.runId);
       this.nudge();
     }
+  }
+
+  /** What the executor found. Every write is guarded by the attempt, so replicas that all saw it agree. */
+  private async recordVerdict(run: { runId: string; attempt: number }, verdict: RunVerdict): Promise<void> {
+    const { store } = this.options;
+    if (verdict.status === 'lost') {
+      const row = await store.getRun(run.runId);
+      if (row && row.status === 'running' && row.attempt === run.attempt) {
+        await this.declareLost(row, verdict.reason, verdict.retry ? this.options.liveness.retries : 0);
+      }
+      return;
+    }
+    const ended = await store.recordRunEnd(run.runId, run.attempt, verdict);
+    if (!ended) return;
+    await store.appendEvent(ended.studyId, `run.${verdict.status}`, { runId: run.runId, attempt: run.attempt, reason: verdict.reason });
+    this.emit('run.finished', { runId: run.runId, status: verdict.status, reason: verdict.reason });
   }
 
   /** Runs whose agent has been silent past the heartbeat timeout are lost; their agent, if ours, is ended. */
@@ -372,15 +454,33 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     // Silence means something only once this controller has listened for a whole timeout: after a
     // restart, live agents need time to be heard and results queued while it was down need time to land.
     if (Date.now() - this.startedAt < timeoutSeconds * 1000) return;
+    const { executor } = this.options;
     for (const run of await this.options.store.listSilentRuns(new Date(Date.now() - timeoutSeconds * 1000))) {
+      // A pod still being scheduled or pulling its image has no agent yet; the executor times that out itself.
+      if (executor.placement === 'pool' && executor.isStarting({ runId: run.id, attempt: run.attempt })) continue;
       await this.declareLost(run, `no heartbeat for ${timeoutSeconds}s: the agent is gone`);
       if (this.active.get(run.id)?.adopted) this.active.delete(run.id);
-      this.options.executor.abandon(run.id);
+      this.options.executor.abandon({ runId: run.id, attempt: run.attempt });
     }
   }
 
-  private async declareLost(run: RunRow, reason: string): Promise<void> {
-    const lost = await this.options.store.recordLostRun(run.id, run.attempt, { reason, retries: this.options.liveness.retries });
+  /**
+   * Only a stopping study asks agents to stop. A run that reports `stopped` while its study runs on was
+   * stopped by its machine (SIGTERM from an eviction, a drain or a shutdown): it was not the experiment's
+   * doing, so it counts as lost and runs again while retries are left.
+   */
+  private async retryIfStoppedByItsMachine(run: { runId: string; attempt: number; studyId: string; reason: string | undefined }): Promise<string | null> {
+    const study = await this.options.store.getStudy(run.studyId);
+    if (study?.status !== 'running') return null;
+    const reason = `stopped by its machine, not its study (${run.reason ?? 'no reason given'})`;
+    const lost = await this.options.store.recordLostRun(run.runId, run.attempt, { reason, retries: this.options.liveness.retries, from: 'stopped' });
+    if (!lost) return null;
+    await this.options.store.appendEvent(run.studyId, 'run.lost', { runId: run.runId, attempt: run.attempt, reason, retried: lost.status === 'queued' });
+    return lost.status === 'queued' ? 'lost (retrying)' : 'lost';
+  }
+
+  private async declareLost(run: RunRow, reason: string, retries = this.options.liveness.retries): Promise<void> {
+    const lost = await this.options.store.recordLostRun(run.id, run.attempt, { reason, retries });
     if (!lost) return;
     await this.options.store.appendEvent(run.studyId, 'run.lost', { runId: run.id, attempt: run.attempt, reason, retried: lost.status === 'queued' });
     this.emit('run.finished', { runId: run.id, status: lost.status === 'queued' ? 'lost (retrying)' : 'lost', reason });
@@ -388,6 +488,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
 
   private async handleAgentMessage(message: AgentMessage): Promise<void> {
     const finished = await recordAgentMessage(this.options.store, message);
+    if (finished?.status === 'stopped') finished.status = (await this.retryIfStoppedByItsMachine(finished)) ?? finished.status;
     if (finished) {
       // An adopted run has no process to watch: its slot is free once its result is in.
       if (this.active.get(finished.runId)?.adopted) this.active.delete(finished.runId);

@@ -36,7 +36,7 @@ import {
   type NewExperiment,
 } from './queries/experiments.js';
 import { ingestResult, type IngestOutcome } from './queries/ingest-result.js';
-import { recordLostRun, type LostRun } from './queries/run-liveness.js';
+import { recordLostRun, recordRunEnd, type LostRun } from './queries/run-liveness.js';
 import { getRevisionFiles, getRevisionManifest, putRevision, type RevisionFile } from './queries/revisions.js';
 import {
   cancelQueuedRuns,
@@ -208,8 +208,11 @@ export class Store {
   ): Promise<RunRow | undefined> {
     return finishRun(this.db, runId, attempt, ending);
   }
-  recordLostRun(runId: string, attempt: number, options: { reason: string; retries: number }): Promise<LostRun | undefined> {
+  recordLostRun(runId: string, attempt: number, options: { reason: string; retries: number; from?: 'running' | 'stopped' }): Promise<LostRun | undefined> {
     return recordLostRun(this.db, runId, attempt, options);
+  }
+  recordRunEnd(runId: string, attempt: number, end: { status: 'crashed' | 'stopped'; reason: string }): Promise<{ studyId: string } | undefined> {
+    return recordRunEnd(this.db, runId, attempt, end);
   }
   listSilentRuns(before: Date): Promise<RunRow[]> {
     return listSilentRuns(this.db, before);

@@ -6,7 +6,7 @@ import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AgentGone, Executor, RunLaunch, Slot } from '../executor.js';
+import type { OnAgentGone, RunLaunch, Slot, SlotExecutor } from '../executor.js';
 
 /** The agent's entry point beside this file's tree: `.ts` under tsx, `.js` once compiled. */
 const agentEntry = fileURLToPath(
@@ -27,9 +27,11 @@ export interface LocalExecutorOptions {
   baseEnv: Record<string, string>;
 }
 
-export class LocalExecutor implements Executor {
+export class LocalExecutor implements SlotExecutor {
   readonly kind = 'local';
+  readonly placement = 'slots';
   private readonly children = new Map<string, ChildProcess>();
+  private readonly attempts = new Map<string, number>();
 
   constructor(private readonly options: LocalExecutorOptions) {}
 
@@ -37,7 +39,7 @@ export class LocalExecutor implements Executor {
     return this.options.slots;
   }
 
-  launch(run: RunLaunch, onGone: (detail: AgentGone) => void): void {
+  launch(run: RunLaunch, onGone: OnAgentGone): void {
     const { channel } = this.options;
     const args = ['--run-id', run.runId, '--controller-url', run.controllerUrl];
     if (channel.kind === 'ipc') args.push('--transport', 'ipc');
@@ -79,12 +81,16 @@ export class LocalExecutor implements Executor {
       closeSync(fd);
     }
     this.children.set(run.runId, child);
+    this.attempts.set(run.runId, run.attempt);
 
     let gone = false;
     const finish = (exitCode: number | null, signal: string | null) => {
       if (gone) return;
       gone = true;
-      this.children.delete(run.runId);
+      if (this.children.get(run.runId) === child) {
+        this.children.delete(run.runId);
+        this.attempts.delete(run.runId);
+      }
       if (logFile) {
         try {
           readFileSync(logFile, 'utf8').split('\n').slice(-6).forEach(remember);
@@ -92,7 +98,7 @@ export class LocalExecutor implements Executor {
           // no diagnostics to show
         }
       }
-      onGone({ exitCode, signal, lastOutput });
+      onGone(run, { exitCode, signal, lastOutput });
     };
     child.once('exit', (code, signal) => finish(code, signal));
     child.once('error', () => finish(null, null));
@@ -116,12 +122,13 @@ export class LocalExecutor implements Executor {
     await Promise.all(exits);
   }
 
-  abandon(runId: string): void {
-    this.children.get(runId)?.kill('SIGKILL');
+  abandon(run: { runId: string; attempt: number }): void {
+    const child = this.children.get(run.runId);
+    if (child && this.attempts.get(run.runId) === run.attempt) child.kill('SIGKILL');
   }
 
   /** Leaves standalone agents running (a controller restart must not lose their runs). */
-  detachAll(): void {
+  async detachAll(): Promise<void> {
     for (const child of this.children.values()) {
       child.removeAllListeners('exit');
       child.unref();

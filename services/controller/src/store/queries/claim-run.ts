@@ -1,5 +1,5 @@
 // Hands the next queued run to a free slot, sharing the slots fairly between studies and teams.
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { mapRow, queryRows, type StoreDb } from '../db.js';
 import { runs, type RunRow } from '../schema.js';
 
@@ -10,7 +10,22 @@ export interface ClaimRequest {
   /** sha256 of the run-scoped token the agent will present. */
   tokenHash: string;
   host: string;
+  /**
+   * A cluster pool shared by every controller (Kubernetes): the claim then takes a run only if its GPUs
+   * fit in what the pool has left, counting both the pool's running runs in the database and `busy`, the
+   * GPUs the cluster still shows in use (an agent that reported but whose pod has not exited yet).
+   */
+  pool?: { total: number; busy: number };
 }
+
+/**
+ * GPUs one run of a study takes: `run.kubernetes.gpus`, default 1, and at least 1 so that CPU-only runs
+ * are bounded by the pool too. Mirrors resolveKubernetesRun's default.
+ */
+const runGpus = (study: 's' | 'ps') => sql`greatest(coalesce((${sql.raw(study)}.spec #>> '{run,kubernetes,gpus}')::int, 1), 1)`;
+
+/** One lock for every pool claim in the database: pool claims from all replicas take turns. */
+const POOL_CLAIM_LOCK = 0x61725f706f6f6c; // "ar_pool"
 
 /**
  * One statement, as in graphile-worker, so the choice and the claim can never disagree.
@@ -35,6 +50,21 @@ export interface ClaimRequest {
  */
 export async function claimQueuedRun(db: StoreDb, request: ClaimRequest): Promise<RunRow | undefined> {
   if (request.studyIds?.length === 0) return undefined;
+  const { pool } = request;
+  if (!pool) return claimStatement(db, request, sql`TRUE`);
+  // Under READ COMMITTED each statement takes its snapshot when it starts, so the claim that follows the
+  // lock sees every pool claim committed before it: the sum below cannot be stale.
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`SELECT pg_advisory_xact_lock(${POOL_CLAIM_LOCK})`);
+    const fits = sql`${runGpus('s')} <= ${pool.total}::int - greatest(${pool.busy}::int, (
+      SELECT coalesce(sum(${runGpus('ps')}), 0)::int
+      FROM runs pr JOIN studies ps ON ps.id = pr.study_id
+      WHERE pr.status = 'running' AND pr.slot = ${request.slot}))`;
+    return claimStatement(tx, request, fits);
+  });
+}
+
+async function claimStatement(db: StoreDb, request: ClaimRequest, fits: SQL): Promise<RunRow | undefined> {
   const studyFilter =
     request.studyIds === undefined
       ? sql`TRUE`
@@ -67,6 +97,7 @@ export async function claimQueuedRun(db: StoreDb, request: ClaimRequest): Promis
         WHERE s.status = 'running'
           AND ${studyFilter}
           AND (t.quota_slots IS NULL OR coalesce(team_running.n, 0) < t.quota_slots)
+          AND ${fits}
       )
       UPDATE runs
       SET status = 'running',
