@@ -153,10 +153,10 @@ describe('Kubernetes executor', () => {
 
   it('creates the token Secret and exactly the Job the builder makes, holds a GPU until it ends, then cleans up the Secret', async () => {
     const executor = await startExecutor();
-    assert.deepEqual(executor.capacity(), { name: 'kubernetes', total: 6, busy: 0 });
+    assert.deepEqual(executor.capacity(), { name: 'kubernetes', total: 6, holders: [], busy: 0 });
     const run = launchFor({ spec: spec({ AGENT_SCRIPT: 'sleep 0.5' }) });
     const gone = launchAndWait(executor, run);
-    assert.equal(executor.capacity().busy, 1, 'a Job being created holds its GPU at once');
+    assert.deepEqual(executor.capacity().holders, [{ runId: run.runId, gpus: 1 }], 'a Job being created holds its GPU at once');
     assert.equal(executor.isStarting(run), true);
 
     const name = runJobName(run.runId, run.attempt);

@@ -75,7 +75,8 @@ export async function startNatsServer(): Promise<TestNatsServer> {
   };
 }
 
-function sparePort(): Promise<number> {
+/** A TCP port on 127.0.0.1 that was free a moment ago. */
+export function sparePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

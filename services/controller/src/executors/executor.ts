@@ -66,7 +66,13 @@ export interface PoolCapacity {
   name: string;
   /** GPUs in the pool (configured or discovered). */
   total: number;
-  /** GPUs held by live agents as the cluster shows it, whichever controller started them. */
+  /**
+   * What holds GPUs as the cluster shows it, whichever controller started it: live pods (a pod still
+   * terminating after its agent reported holds its GPU until it exits), Jobs whose pod is not there yet,
+   * and Jobs being created.
+   */
+  holders: { runId: string; gpus: number }[];
+  /** The GPUs of all holders. */
   busy: number;
 }
 

@@ -364,7 +364,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
         if (pool.busy >= pool.total) return;
         const token = randomBytes(32).toString('base64url');
         const run = await store.claimQueuedRun({
-          studyIds, slot: pool.name, tokenHash: hashToken(token), host: this.options.controllerId, pool: { total: pool.total, busy: pool.busy },
+          studyIds, slot: pool.name, tokenHash: hashToken(token), host: this.options.controllerId, pool: { total: pool.total, holders: pool.holders },
         });
         if (!run) return;
         await this.launch(run, token, { name: pool.name, env: {} });

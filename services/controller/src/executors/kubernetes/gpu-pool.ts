@@ -1,5 +1,5 @@
 // The size of the GPU pool when it is not configured: the allocatable GPUs of the nodes that can take pods.
-import type { V1Job, V1Node } from '@kubernetes/client-node';
+import type { V1Node, V1PodSpec } from '@kubernetes/client-node';
 
 export function allocatableGpus(nodes: V1Node[], resource: string): number {
   let total = 0;
@@ -12,8 +12,8 @@ export function allocatableGpus(nodes: V1Node[], resource: string): number {
   return total;
 }
 
-/** GPUs a run's Job holds from the pool: its GPU limit, and at least one (a CPU-only run still takes a place). */
-export function jobGpus(job: V1Job, resource: string): number {
-  const limit = Number(job.spec?.template?.spec?.containers?.[0]?.resources?.limits?.[resource] ?? 0);
+/** GPUs a run's pod holds from the pool: its GPU limit, and at least one (a CPU-only run still takes a place). */
+export function podGpus(spec: V1PodSpec | undefined, resource: string): number {
+  const limit = Number(spec?.containers?.[0]?.resources?.limits?.[resource] ?? 0);
   return Number.isInteger(limit) && limit > 1 ? limit : 1;
 }

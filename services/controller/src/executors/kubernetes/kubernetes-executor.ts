@@ -20,7 +20,7 @@ import type { Logger } from 'pino';
 import type { KubernetesSettings } from '../../config.js';
 import type { OnAgentGone, PoolCapacity, PoolExecutor, RunLaunch, RunVerdict } from '../executor.js';
 import { buildRunJob, buildRunTokenSecret } from './build-job.js';
-import { allocatableGpus, jobGpus } from './gpu-pool.js';
+import { allocatableGpus, podGpus } from './gpu-pool.js';
 import { describeKubeError, kubeCall, KubeCallError } from './kube-calls.js';
 import { runJobName, runTokenSecretName, toLabelValue } from './names.js';
 import { observeRun, sameProblem, type SeenPod, type StartProblem } from './observe-run.js';
@@ -90,16 +90,31 @@ export class KubernetesExecutor implements PoolExecutor {
   }
 
   capacity(): PoolCapacity {
-    const total = this.options.settings.gpus ?? this.discoveredGpus;
-    let busy = 0;
-    const seen = new Set<string>();
+    const { gpuResource } = this.options.settings;
+    const holders: { runId: string; gpus: number }[] = [];
+    // Pods first: one that has not exited holds its GPU, even once its Job is gone.
+    const jobsWithPods = new Set<string>();
+    for (const pod of this.pods?.list() ?? []) {
+      const jobName = jobNameOf(pod);
+      const ids = runOf(pod);
+      if (jobName) jobsWithPods.add(jobName);
+      if (!ids || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') continue;
+      holders.push({ runId: ids.runId, gpus: podGpus(pod.spec, gpuResource) });
+    }
+    // Then Jobs whose pod is about to be made, and Jobs still being created.
+    const jobs = new Set<string>();
     for (const job of this.jobs?.list() ?? []) {
       const name = job.metadata?.name ?? '';
-      seen.add(name);
-      if (observeRun(job, this.seenPods.get(name)).phase !== 'ended') busy += jobGpus(job, this.options.settings.gpuResource);
+      jobs.add(name);
+      const ids = runOf(job);
+      if (!ids || jobsWithPods.has(name) || observeRun(job, this.seenPods.get(name)).phase === 'ended') continue;
+      holders.push({ runId: ids.runId, gpus: podGpus(job.spec?.template?.spec, gpuResource) });
     }
-    for (const [name, launching] of this.launching) if (!seen.has(name)) busy += launching.gpus;
-    return { name: 'kubernetes', total, busy };
+    for (const [name, launching] of this.launching) {
+      if (!jobs.has(name)) holders.push({ runId: launching.runId, gpus: launching.gpus });
+    }
+    const busy = holders.reduce((sum, holder) => sum + holder.gpus, 0);
+    return { name: 'kubernetes', total: this.options.settings.gpus ?? this.discoveredGpus, holders, busy };
   }
 
   async start(onGone: OnAgentGone, isLive: (runId: string, attempt: number) => Promise<boolean>): Promise<void> {
@@ -162,7 +177,7 @@ export class KubernetesExecutor implements PoolExecutor {
       queueMicrotask(() => onGone(ids, { exitCode: null, signal: null, lastOutput: [], verdict: { status: 'crashed', reason } }));
       return;
     }
-    this.launching.set(name, { ...ids, gpus: jobGpus(job, settings.gpuResource) });
+    this.launching.set(name, { ...ids, gpus: podGpus(job.spec?.template?.spec, settings.gpuResource) });
     this.callbacks.set(name, onGone);
     this.track(this.create(ids, name, job, run.token));
   }
@@ -242,7 +257,7 @@ export class KubernetesExecutor implements PoolExecutor {
   }
 
   private podSeen(pod: V1Pod, deleted: boolean): void {
-    const jobName = pod.metadata?.labels?.['job-name'] ?? pod.metadata?.ownerReferences?.find((o) => o.kind === 'Job')?.name;
+    const jobName = jobNameOf(pod);
     if (!jobName) return;
     if (deleted && !this.jobs?.get(jobName, this.namespace)) {
       // The pod of a Job already gone: nothing left to judge.
@@ -425,6 +440,10 @@ function runOf(job: V1Job | V1Pod): RunIds | undefined {
   const runId = labels[RUN_LABEL];
   const attempt = Number(labels[ATTEMPT_LABEL]);
   return runId && Number.isSafeInteger(attempt) ? { runId, attempt } : undefined;
+}
+
+function jobNameOf(pod: V1Pod): string | undefined {
+  return pod.metadata?.labels?.['job-name'] ?? pod.metadata?.ownerReferences?.find((o) => o.kind === 'Job')?.name;
 }
 
 function created(object: KubernetesObject): number {

@@ -41,7 +41,8 @@ export function observeRun(job: V1Job, seen: SeenPod | undefined): RunObservatio
   const terminated = container?.state?.terminated;
 
   if (terminated?.reason === 'OOMKilled') {
-    const limit = pod?.spec?.containers?.[0]?.resources?.limits?.memory;
+    const spec = pod?.spec?.containers?.find((c) => c.name === container?.name) ?? pod?.spec?.containers?.[0];
+    const limit = spec?.resources?.limits?.memory;
     return {
       phase: 'ended',
       exitCode: terminated.exitCode ?? 137,
@@ -68,14 +69,18 @@ export function observeRun(job: V1Job, seen: SeenPod | undefined): RunObservatio
   const complete = conditionOf(job.status?.conditions, 'Complete');
   if (complete || status?.phase === 'Succeeded') return { phase: 'ended', exitCode: 0, signal: null };
 
+  // Before the container's own end: past the deadline, the job controller's SIGTERM is what ended it.
+  const failed = conditionOf(job.status?.conditions, 'Failed');
+  if (failed?.reason === 'DeadlineExceeded') {
+    const reason = `DeadlineExceeded: the Job ran past its activeDeadlineSeconds (${job.spec?.activeDeadlineSeconds ?? '?'} s) before the agent reported`;
+    return { phase: 'ended', exitCode: terminated?.exitCode ?? null, signal: null, verdict: { status: 'lost', reason, retry: true } };
+  }
+
   // The agent itself ended with an error: whether it reported first is the scheduler's question.
   if (terminated) return { phase: 'ended', exitCode: terminated.exitCode ?? null, signal: terminated.signal ? String(terminated.signal) : null };
 
-  const failed = conditionOf(job.status?.conditions, 'Failed');
   if (failed) {
-    const reason = failed.reason === 'DeadlineExceeded'
-      ? `DeadlineExceeded: the Job ran past its activeDeadlineSeconds (${job.spec?.activeDeadlineSeconds ?? '?'} s) before the agent reported`
-      : `the Job failed (${failed.reason ?? 'no reason given'})${detail(failed.message)}`;
+    const reason = `the Job failed (${failed.reason ?? 'no reason given'})${detail(failed.message)}`;
     return { phase: 'ended', exitCode: null, signal: null, verdict: { status: 'lost', reason, retry: true } };
   }
 

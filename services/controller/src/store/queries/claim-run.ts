@@ -1,5 +1,5 @@
 // Hands the next queued run to a free slot, sharing the slots fairly between studies and teams.
-import { sql, type SQL } from 'drizzle-orm';
+import { param, sql, type SQL } from 'drizzle-orm';
 import { mapRow, queryRows, type StoreDb } from '../db.js';
 import { runs, type RunRow } from '../schema.js';
 
@@ -12,10 +12,11 @@ export interface ClaimRequest {
   host: string;
   /**
    * A cluster pool shared by every controller (Kubernetes): the claim then takes a run only if its GPUs
-   * fit in what the pool has left, counting both the pool's running runs in the database and `busy`, the
-   * GPUs the cluster still shows in use (an agent that reported but whose pod has not exited yet).
+   * fit in what the pool has left. Used is the union of the pool's running runs in the database (some
+   * not in the cluster yet) and `holders`, what the cluster shows holding GPUs (some no longer running
+   * in the database: an agent that reported but whose pod has not exited yet).
    */
-  pool?: { total: number; busy: number };
+  pool?: { total: number; holders: { runId: string; gpus: number }[] };
 }
 
 /**
@@ -56,10 +57,12 @@ export async function claimQueuedRun(db: StoreDb, request: ClaimRequest): Promis
   // lock sees every pool claim committed before it: the sum below cannot be stale.
   return db.transaction(async (tx) => {
     await tx.execute(sql`SELECT pg_advisory_xact_lock(${POOL_CLAIM_LOCK})`);
-    const fits = sql`${runGpus('s')} <= ${pool.total}::int - greatest(${pool.busy}::int, (
-      SELECT coalesce(sum(${runGpus('ps')}), 0)::int
-      FROM runs pr JOIN studies ps ON ps.id = pr.study_id
-      WHERE pr.status = 'running' AND pr.slot = ${request.slot}))`;
+    const running = sql`pr.status = 'running' AND pr.slot = ${request.slot}`;
+    const fits = sql`${runGpus('s')} <= ${pool.total}::int
+      - (SELECT coalesce(sum(${runGpus('ps')}), 0)::int FROM runs pr JOIN studies ps ON ps.id = pr.study_id WHERE ${running})
+      - (SELECT coalesce(sum(h.gpus), 0)::int
+           FROM unnest(${param(pool.holders.map((h) => h.runId))}::text[], ${param(pool.holders.map((h) => h.gpus))}::int[]) AS h(run_id, gpus)
+          WHERE NOT EXISTS (SELECT 1 FROM runs pr WHERE pr.id = h.run_id AND ${running}))`;
     return claimStatement(tx, request, fits);
   });
 }
