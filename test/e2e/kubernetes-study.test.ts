@@ -177,6 +177,23 @@ describe('studies on Kubernetes', () => {
       assert.equal(container.resources?.requests?.['nvidia.com/gpu'], '1');
       assert.equal(job.spec!.activeDeadlineSeconds, 20 + 2 + 300, 'budget + grace + startup allowance');
     }
+    // A study without run.kubernetes is refused at submission, naming the field, and nothing is created.
+    await store.ensureTeam('ml', {});
+    const { token } = await store.createApiToken({ teamName: 'ml', name: 'ci' });
+    const before = (await store.listStudies({ limit: 100 })).items.length;
+    const loaded = await loadStudyFolder(await makeStudyFolder());
+    const refused = await fetch(`${running.url}/v1/studies`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ spec: loaded.spec, files: loaded.files.map((f) => ({ path: f.path, contentBase64: f.content.toString('base64') })) }),
+    });
+    dirs.push(loaded.dir);
+    assert.equal(refused.status, 400);
+    const problem = JSON.stringify(await refused.json());
+    assert.match(problem, /run\.kubernetes/);
+    assert.match(problem, /is required to run on Kubernetes/);
+    assert.equal((await store.listStudies({ limit: 100 })).items.length, before);
+
     // The completed study's Jobs and token Secrets are gone.
     const batch = kube.kubeConfig(namespace).makeApiClient(BatchV1Api);
     await until('the study’s Jobs deleted', async () => (await batch.listNamespacedJob({ namespace, labelSelector: `autoresearch.dev/study=${study.id}` })).items.length === 0);

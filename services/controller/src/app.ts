@@ -5,6 +5,7 @@ import { authenticate, type AuthConfig } from './api/auth.js';
 import { handleError } from './api/error-handler.js';
 import { healthRoutes } from './api/routes/health/index.js';
 import { metricsRoutes } from './api/routes/metrics/index.js';
+import type { StudySpec } from '../../../schemas/src/study-spec.js';
 import type { ControllerMetrics } from './metrics/controller-metrics.js';
 import { runRoutes } from './api/routes/runs/index.js';
 import { studyRoutes } from './api/routes/studies/index.js';
@@ -21,6 +22,8 @@ export interface AppContext {
   /** How often agents send heartbeats; well inside the timeout after which a silent run is lost. */
   heartbeatSeconds?: number;
   metrics: ControllerMetrics;
+  /** Checks a new study's spec against where this controller runs studies; throws InvalidInputError. */
+  admitSpec?: (spec: StudySpec) => void;
 }
 
 declare module 'fastify' {

@@ -11,6 +11,7 @@ import { discoverSlots } from './executors/local/discover-slots.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Executor } from './executors/executor.js';
 import { KubernetesExecutor } from './executors/kubernetes/kubernetes-executor.js';
+import { admitKubernetesSpec } from './executors/kubernetes/admit-spec.js';
 import { loadKubeConfig } from './executors/kubernetes/kube-config.js';
 import { LocalExecutor } from './executors/local/local-executor.js';
 import { Scheduler } from './scheduler/scheduler.js';
@@ -134,6 +135,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
       auth: options.auth === 'open' ? { mode: 'open' } : storeTokenAuth(store),
       heartbeatSeconds: Math.max(0.5, Math.min(5, env.heartbeatTimeoutSeconds / 4)),
       metrics,
+      ...(executor.placement === 'pool' ? { admitSpec: admitKubernetesSpec } : {}),
     },
     { loggerInstance: log },
   );

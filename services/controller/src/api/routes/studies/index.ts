@@ -71,6 +71,7 @@ export const studyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const spec = validateStudySpec(request.body.spec);
     const files = decodeFiles(request.body.files);
     assertSpecMatchesWorkspace(spec, files);
+    app.ctx.admitSpec?.(spec);
     const { team } = request;
     const study = await createStudy(store, {
       spec,
