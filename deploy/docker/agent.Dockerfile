@@ -39,11 +39,16 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/bin ./bin
 COPY --from=build /app/schemas ./schemas
+# The Kubernetes executor's Jobs run `autoresearch agent --run-id … --controller-url … --transport nats …`
+# as the container command (which replaces the ENTRYPOINT below): `autoresearch` must be on PATH.
 # A non-root user 1000 owning the run's work directory.
-RUN (getent group 1000 || groupadd --gid 1000 agent) \
+RUN chmod 0755 /app/bin/autoresearch.js \
+ && ln -s /app/bin/autoresearch.js /usr/local/bin/autoresearch \
+ && (getent group 1000 || groupadd --gid 1000 agent) \
  && (getent passwd 1000 || useradd --uid 1000 --gid 1000 --create-home --shell /bin/bash agent) \
  && mkdir -p /work && chown 1000:1000 /work
 ENV NODE_ENV=production HOME=/work PYTHONUNBUFFERED=1
 USER 1000:1000
 WORKDIR /work
+# For running the image by hand; Kubernetes Jobs set their own command (see above).
 ENTRYPOINT ["node", "/app/bin/autoresearch.js", "agent"]

@@ -1,6 +1,7 @@
 // deploy/k8s: render the dev and prod overlays with `kubectl kustomize` (offline, no cluster), validate
 // every object against the Kubernetes OpenAPI schema through kubernetes-models, and check the
-// properties that matter: limited RBAC, replicas, agent egress, pod security, no real secrets.
+// properties that matter: the Kubernetes executor's settings, limited RBAC, replicas, agent egress, pod
+// security, no real secrets, and that a run Job the executor builds fits what the manifests allow.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -8,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
 import { Job } from 'kubernetes-models/batch/v1/Job';
@@ -24,6 +25,11 @@ import { PersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClai
 import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
+import { readControllerEnv } from '../../services/controller/src/config.js';
+import { buildRunJob, buildRunTokenSecret } from '../../services/controller/src/executors/kubernetes/build-job.js';
+import { runTokenSecretName } from '../../services/controller/src/executors/kubernetes/names.js';
+import { validateStudySpec } from '../../services/controller/src/spec/load-study-folder.js';
+import { SURROGATE_SPEC } from '../support/study-folder.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const KUBECTL = process.env.KUBECTL ?? 'kubectl';
@@ -87,6 +93,57 @@ type Any = any;
 
 const podSpecOf = (o: K8sObject): Any => (o as Any).spec.template.spec;
 
+/** The controller container of the rendered Deployment. */
+const controllerContainer = (objects: K8sObject[]): Any =>
+  (find(objects, 'Deployment', 'autoresearch-controller', 'autoresearch') as Any).spec.template.spec.containers[0];
+
+/**
+ * The environment the controller process sees: its ConfigMap, then its literal env entries (which win),
+ * plus what Kubernetes injects into every pod. Secret and field references are left out.
+ */
+function controllerProcessEnv(objects: K8sObject[]): Record<string, string> {
+  const container = controllerContainer(objects);
+  const env: Record<string, string> = { KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443' };
+  for (const source of container.envFrom ?? []) {
+    Object.assign(env, (find(objects, 'ConfigMap', source.configMapRef.name, 'autoresearch') as Any).data);
+  }
+  for (const entry of container.env ?? []) if (typeof entry.value === 'string') env[entry.name] = entry.value;
+  return env;
+}
+
+/** The Service an in-cluster URL names (`name.namespace.svc[.cluster.local]:port`), and the port it uses. */
+function serviceOf(objects: K8sObject[], rawUrl: string, defaultPort: number): { service: Any; port: Any } {
+  const url = new URL(rawUrl);
+  const match = /^([a-z0-9-]+)\.([a-z0-9-]+)\.svc(?:\.cluster\.local)?$/.exec(url.hostname);
+  assert.ok(match, `${rawUrl} names a Service as <name>.<namespace>.svc`);
+  const service = find(objects, 'Service', match[1]!, match[2]!) as Any;
+  const portNumber = Number(url.port || defaultPort);
+  const port = service.spec.ports.find((p: Any) => p.port === portNumber);
+  assert.ok(port, `Service ${match[2]}/${match[1]} has no port ${portNumber} (${rawUrl})`);
+  return { service, port };
+}
+
+/** The Pod Security Standards `restricted` profile, as far as a pod spec shows it. */
+function assertRestricted(spec: Any, label: string): void {
+  const allowedVolumes = ['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret'];
+  for (const volume of spec.volumes ?? []) {
+    const kinds = Object.keys(volume).filter((k) => k !== 'name');
+    assert.ok(kinds.every((k) => allowedVolumes.includes(k)), `${label}: volume ${volume.name} is ${kinds.join(', ')}`);
+  }
+  for (const key of ['hostNetwork', 'hostPID', 'hostIPC']) assert.notEqual(spec[key], true, `${label}: ${key}`);
+  assert.equal(spec.securityContext?.runAsNonRoot, true, `${label}: runAsNonRoot`);
+  assert.ok(spec.securityContext?.runAsUser > 0, `${label}: runAsUser is not root`);
+  assert.equal(spec.securityContext?.seccompProfile?.type, 'RuntimeDefault', `${label}: seccomp`);
+  for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
+    assert.equal(c.securityContext?.allowPrivilegeEscalation, false, `${label}/${c.name}: allowPrivilegeEscalation`);
+    assert.deepEqual(c.securityContext?.capabilities?.drop, ['ALL'], `${label}/${c.name}: drops ALL capabilities`);
+    assert.deepEqual(c.securityContext?.capabilities?.add ?? [], [], `${label}/${c.name}: adds no capability`);
+    assert.notEqual(c.securityContext?.privileged, true, `${label}/${c.name}: privileged`);
+    assert.notEqual(c.securityContext?.runAsUser, 0, `${label}/${c.name}: runs as root`);
+    assert.ok(!(c.ports ?? []).some((p: Any) => p.hostPort), `${label}/${c.name}: hostPort`);
+  }
+}
+
 const overlays = ['dev', 'prod'] as const;
 
 describe('deploy/k8s overlays', () => {
@@ -131,7 +188,9 @@ describe('deploy/k8s overlays', () => {
         const deployment = find(objects(), 'Deployment', 'autoresearch-controller', 'autoresearch') as Any;
         assert.equal(deployment.spec.replicas, overlay === 'prod' ? 2 : 1);
         const container = deployment.spec.template.spec.containers[0];
-        assert.deepEqual(container.args, ['--host', '0.0.0.0', '--port', '8420']);
+        // Appended to the image's `node bin/autoresearch.js serve`.
+        assert.deepEqual(container.args, ['--executor', 'kubernetes', '--host', '0.0.0.0', '--port', '8420']);
+        assert.equal(container.command, undefined, 'the image entrypoint (`serve`) is kept');
         assert.equal(container.readinessProbe.httpGet.path, '/readyz');
         assert.equal(container.livenessProbe.httpGet.path, '/healthz');
         assert.ok(container.resources.requests.cpu && container.resources.limits.memory, 'controller resources are set');
@@ -154,16 +213,67 @@ describe('deploy/k8s overlays', () => {
         }
       });
 
-      it('limits the controller Role to jobs, pods, pods/log and events in the experiments namespace', () => {
+      it('configures the Kubernetes executor: namespace, agent URLs, start timeout, GPU pool', () => {
+        const config = find(objects(), 'ConfigMap', 'autoresearch-config', 'autoresearch') as Any;
+        assert.equal(config.data.AUTORESEARCH_EXECUTOR, 'kubernetes');
+        assert.equal(config.data.AUTORESEARCH_K8S_NAMESPACE, 'autoresearch-experiments');
+        assert.equal(config.data.AUTORESEARCH_K8S_START_TIMEOUT_SECONDS, '600');
+        assert.equal(config.data.AUTORESEARCH_K8S_ON_START_TIMEOUT, 'retry');
+
+        // The controller URL agents get is the controller Service, on the port the controller listens on.
+        const controllerUrl = new URL(config.data.AUTORESEARCH_AGENT_CONTROLLER_URL);
+        assert.equal(controllerUrl.protocol, 'http:');
+        const { service, port } = serviceOf(objects(), config.data.AUTORESEARCH_AGENT_CONTROLLER_URL, 80);
+        assert.equal(service.metadata.name, 'autoresearch-controller');
+        assert.equal(service.metadata.namespace, 'autoresearch');
+        assert.equal(port.port, 8420);
+        const container = controllerContainer(objects());
+        const containerPort = container.ports.find((p: Any) => p.name === port.targetPort || p.containerPort === port.targetPort);
+        assert.equal(containerPort?.containerPort, 8420, 'the Service targets the controller container port');
+        assert.equal(container.args[container.args.indexOf('--port') + 1], '8420', 'the controller listens on the port the Service targets');
+        const deployment = find(objects(), 'Deployment', 'autoresearch-controller', 'autoresearch') as Any;
+        for (const [key, value] of Object.entries<string>(service.spec.selector)) {
+          assert.equal(deployment.spec.template.metadata.labels[key], value, `the controller Service selects the controller pods (${key})`);
+        }
+
+        // The controller accepts the settings as it would read them in its pod.
+        const env = readControllerEnv(controllerProcessEnv(objects()));
+        assert.equal(env.executor, 'kubernetes');
+        assert.equal(env.kubernetes.namespace, 'autoresearch-experiments');
+        assert.equal(env.kubernetes.inCluster, true);
+        assert.equal(env.kubernetes.agentControllerUrl, config.data.AUTORESEARCH_AGENT_CONTROLLER_URL);
+        assert.equal(env.kubernetes.startTimeoutSeconds, 600);
+        assert.equal(env.kubernetes.onStartTimeout, 'retry');
+        assert.equal(env.kubernetes.gpuResource, 'nvidia.com/gpu');
+        // dev: a fixed pool of one GPU; prod: discovered from the nodes (the node-reader ClusterRole).
+        assert.equal(env.kubernetes.gpus, overlay === 'dev' ? 1 : undefined);
+        // Agents reach NATS at the NATS Service, on its client port.
+        assert.ok(env.kubernetes.agentNatsUrl, 'agents have a NATS URL');
+        const nats = serviceOf(objects(), env.kubernetes.agentNatsUrl, 4222);
+        assert.equal(nats.service.metadata.name, 'nats');
+        assert.equal(nats.port.port, 4222);
+      });
+
+      it('limits the controller Role to jobs, pods, pods/log, events and token secrets in the experiments namespace', () => {
         const role = find(objects(), 'Role', 'autoresearch-controller') as Any;
         assert.equal(role.metadata.namespace, 'autoresearch-experiments');
+        const config = find(objects(), 'ConfigMap', 'autoresearch-config', 'autoresearch') as Any;
+        assert.equal(role.metadata.namespace, config.data.AUTORESEARCH_K8S_NAMESPACE, 'the Role is where the run Jobs go');
         const rules = role.rules.map((r: Any) => ({ apiGroups: [...r.apiGroups].sort(), resources: [...r.resources].sort(), verbs: [...r.verbs].sort() }));
         assert.deepEqual(rules, [
           { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create', 'delete', 'get', 'list', 'watch'] },
           { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
           { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
           { apiGroups: [''], resources: ['events'], verbs: ['get', 'list', 'watch'] },
+          { apiGroups: [''], resources: ['secrets'], verbs: ['create', 'delete', 'get', 'list'] },
         ]);
+        const allows = (group: string, resource: string, verb: string) =>
+          role.rules.some((r: Any) => r.apiGroups.includes(group) && r.resources.includes(resource) && r.verbs.includes(verb));
+        for (const verb of ['create', 'delete', 'list', 'watch']) assert.ok(allows('batch', 'jobs', verb), `jobs ${verb}`);
+        for (const verb of ['create', 'delete', 'list']) assert.ok(allows('', 'secrets', verb), `secrets ${verb}`);
+        for (const verb of ['update', 'patch', 'watch', 'deletecollection']) assert.ok(!allows('', 'secrets', verb), `no secrets ${verb}`);
+        for (const verb of ['list', 'watch']) assert.ok(allows('', 'pods', verb), `pods ${verb}`);
+        assert.ok(allows('', 'pods/log', 'get'), 'pods/log get');
         for (const rule of role.rules) {
           assert.ok(!rule.verbs.includes('*') && !rule.resources.includes('*') && !rule.apiGroups.includes('*'), 'no wildcards');
         }
@@ -171,8 +281,12 @@ describe('deploy/k8s overlays', () => {
         assert.deepEqual(binding.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'autoresearch-controller' });
         assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: 'autoresearch-controller', namespace: 'autoresearch' }]);
 
+        // Nothing cluster-wide but reading nodes (GPU discovery).
+        const clusterRoles = objects().filter((o) => o.kind === 'ClusterRole') as Any[];
+        assert.deepEqual(clusterRoles.map((r) => r.metadata.name), ['autoresearch-node-reader']);
         const clusterRole = find(objects(), 'ClusterRole', 'autoresearch-node-reader') as Any;
         assert.deepEqual(clusterRole.rules, [{ apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] }]);
+        assert.equal(clusterRole.aggregationRule, undefined);
         const clusterBinding = find(objects(), 'ClusterRoleBinding', 'autoresearch-node-reader') as Any;
         assert.equal(clusterBinding.roleRef.name, 'autoresearch-node-reader');
         assert.deepEqual(clusterBinding.subjects, [{ kind: 'ServiceAccount', name: 'autoresearch-controller', namespace: 'autoresearch' }]);
@@ -216,6 +330,78 @@ describe('deploy/k8s overlays', () => {
         assert.ok(
           natsIngress.spec.ingress[0].from.some((peer: Any) => peer.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'] === 'autoresearch-experiments' && peer.podSelector?.matchLabels?.['app.kubernetes.io/name'] === 'autoresearch-agent'),
         );
+      });
+
+      it('admits the run Jobs the executor builds: namespace, RBAC, pod security, labels the egress policy selects', () => {
+        const env = readControllerEnv(controllerProcessEnv(objects()));
+        const raw = parse(SURROGATE_SPEC) as Any;
+        raw.run.kubernetes = {
+          image: 'registry.example.com/autoresearch/agent:0.1.0',
+          gpus: 1,
+          requests: { cpu: '4', memory: '16Gi' },
+          limits: { cpu: '8', memory: '32Gi' },
+          nodeSelector: { 'nvidia.com/gpu.present': 'true' },
+          tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }],
+          datasetCache: { claimName: 'datasets' },
+        };
+        const ids = { runId: '3f2a9c1e-7b4d-4e8a-9c2f-1a2b3c4d5e6f', attempt: 0 };
+        const namespace = env.kubernetes.namespace;
+        const job = buildRunJob({
+          run: { ...ids, studyId: 'a1b2c3d4-0000-4000-8000-000000000001', branchIndex: 0, experimentNumber: 1 },
+          spec: validateStudySpec(raw),
+          namespace,
+          controllerUrl: env.kubernetes.agentControllerUrl ?? assert.fail('no AUTORESEARCH_AGENT_CONTROLLER_URL'),
+          natsUrl: env.kubernetes.agentNatsUrl ?? assert.fail('no agent NATS URL'),
+          tokenSecretName: runTokenSecretName(ids.runId, ids.attempt),
+        }) as Any;
+        const secret = buildRunTokenSecret({ ...ids, token: 'placeholder', namespace }) as Any;
+        new Job(job).validate();
+        new Secret(secret).validate();
+
+        // The executor's namespace exists, and the controller may create, watch and delete there.
+        const ns = find(objects(), 'Namespace', namespace) as Any;
+        const role = find(objects(), 'Role', 'autoresearch-controller', namespace) as Any;
+        const allows = (group: string, resource: string, verb: string) =>
+          role.rules.some((r: Any) => r.apiGroups.includes(group) && r.resources.includes(resource) && r.verbs.includes(verb));
+        assert.equal(job.metadata.namespace, namespace);
+        assert.equal(secret.metadata.namespace, namespace);
+        assert.ok(allows('batch', 'jobs', 'create') && allows('', 'secrets', 'create'));
+
+        // The namespace enforces `restricted`, and the run pod meets it.
+        const enforced = ns.metadata.labels['pod-security.kubernetes.io/enforce'];
+        assert.equal(enforced, 'restricted');
+        assertRestricted(job.spec.template.spec, `run Job ${job.metadata.name}`);
+
+        // The agent egress policy selects the run pod, and allows exactly where its command points.
+        const podLabels = job.spec.template.metadata.labels;
+        const agentPolicy = (objects().filter((o) => o.kind === 'NetworkPolicy' && o.metadata.namespace === namespace) as Any[])
+          .find((p) => p.spec.podSelector.matchLabels?.['app.kubernetes.io/name']);
+        assert.ok(agentPolicy, 'an egress policy for agents');
+        for (const [key, value] of Object.entries<string>(agentPolicy.spec.podSelector.matchLabels)) {
+          assert.equal(podLabels[key], value, `the run pod carries ${key}=${value}, which the egress policy selects`);
+        }
+        const command: string[] = job.spec.template.spec.containers[0].command;
+        const argOf = (flag: string) => command[command.indexOf(flag) + 1]!;
+        for (const [flag, defaultPort] of [['--controller-url', 80], ['--nats-url', 4222]] as const) {
+          const { service, port } = serviceOf(objects(), argOf(flag), defaultPort);
+          const targets = (find(objects(), service.kind, service.metadata.name, service.metadata.namespace) as Any).spec.selector['app.kubernetes.io/name'];
+          const rule = agentPolicy.spec.egress.find((r: Any) => r.to.some((peer: Any) =>
+            peer.podSelector?.matchLabels?.['app.kubernetes.io/name'] === targets
+            && peer.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'] === service.metadata.namespace));
+          assert.ok(rule, `the egress policy lets agents reach ${service.metadata.namespace}/${targets} (${flag})`);
+          // A named targetPort resolves to the pod's container port: the policy must allow that number.
+          const workload = objects().find((o) => ['Deployment', 'StatefulSet'].includes(o.kind) && o.metadata.namespace === service.metadata.namespace
+            && podSpecOf(o) && (o as Any).spec.template.metadata.labels['app.kubernetes.io/name'] === targets) as Any;
+          assert.ok(workload, `a workload behind ${service.metadata.name}`);
+          const containerPort = podSpecOf(workload).containers.flatMap((c: Any) => c.ports ?? [])
+            .find((p: Any) => p.name === port.targetPort || p.containerPort === port.targetPort)?.containerPort;
+          assert.ok(rule.ports.some((p: Any) => p.port === containerPort && p.protocol === 'TCP'), `the egress policy allows ${containerPort}/TCP for ${flag}`);
+        }
+
+        // The token reaches the pod only as a reference to the per-run Secret.
+        const tokenEnv = job.spec.template.spec.containers[0].env.find((e: Any) => e.name === 'AUTORESEARCH_RUN_TOKEN');
+        assert.equal(tokenEnv.valueFrom.secretKeyRef.name, secret.metadata.name);
+        assert.equal(job.spec.template.spec.automountServiceAccountToken, false, 'agents get no Kubernetes API token');
       });
 
       it('runs every pod as non-root with seccomp RuntimeDefault, no privilege escalation and no capabilities', () => {

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
-import { BatchV1Api, Watch, type V1Job, type V1Pod } from '@kubernetes/client-node';
+import { BatchV1Api, CoreV1Api, Watch, type V1Job, type V1Pod } from '@kubernetes/client-node';
 import pino from 'pino';
 import { readControllerEnv } from '../../services/controller/src/config.js';
 import { startController, type RunningController } from '../../services/controller/src/controller.js';
@@ -109,12 +109,12 @@ describe('studies on Kubernetes', () => {
     return createStudy(store, { spec: loaded.spec, specHash: loaded.specHash, files: loaded.files, sourceDir: dir });
   }
 
-  async function controller(namespace: string, id: string, studyIds: string[], port = 0): Promise<RunningController> {
+  async function controller(namespace: string, id: string, studyIds: string[], port = 0, startTimeoutSeconds = 1): Promise<RunningController> {
     const env = readControllerEnv({
       NATS_URL: nats.url,
       AUTORESEARCH_EXECUTOR: 'kubernetes',
       AUTORESEARCH_K8S_NAMESPACE: namespace,
-      AUTORESEARCH_K8S_START_TIMEOUT_SECONDS: '1',
+      AUTORESEARCH_K8S_START_TIMEOUT_SECONDS: String(startTimeoutSeconds),
       AUTORESEARCH_LOST_RETRIES: '2',
       AUTORESEARCH_CONTROLLER_ID: id,
       PATH: process.env.PATH,
@@ -271,6 +271,31 @@ describe('studies on Kubernetes', () => {
     recorder.stop();
     await second.close();
     controllers.splice(controllers.indexOf(second), 1);
+  });
+
+  it('stops a study: running agents are told to stop, pods that never started are deleted, and so are all its Jobs', { timeout: 180_000 }, async () => {
+    const namespace = 'study-stop';
+    const study = await submit(await studyFolder({ maxExperiments: 3, baselineRepeats: 3, sleepMs: 60_000 }));
+    // The first run's pod waits for a node (the start timeout is far away); the others run.
+    kube.inject.nextJobs(1, 'unschedulable');
+    const running = await controller(namespace, 'controller-a', [study.id], 0, 600);
+    const batch = kube.kubeConfig(namespace).makeApiClient(BatchV1Api);
+    const core = kube.kubeConfig(namespace).makeApiClient(CoreV1Api);
+    await until('one pod pending and the others running', async () => {
+      const phases = (await core.listNamespacedPod({ namespace })).items.map((p) => p.status?.phase);
+      return phases.filter((p) => p === 'Pending').length === 1 && phases.filter((p) => p === 'Running').length >= 2;
+    });
+    await running.scheduler.requestStop(study.id, 'stopped by the test');
+    const ended = await waitForStudy(store, study.id, ['completed', 'stopped'], 60_000);
+    assert.equal(ended.status, 'stopped');
+    const runs = await allRuns(store, study.id);
+    assert.ok(runs.every((r) => r.status === 'stopped'), JSON.stringify(runs.map((r) => [r.status, r.reason])));
+    const started = runs.filter((r) => r.startedAt !== null && r.attempt > 0);
+    assert.equal(started.filter((r) => /before its agent started/.test(r.reason ?? '')).length, 1, JSON.stringify(started.map((r) => r.reason)));
+    assert.ok(started.filter((r) => /stopped by the test/.test(r.reason ?? '')).length >= 2, 'the running agents were told to stop');
+    await until('the study’s Jobs deleted', async () => (await batch.listNamespacedJob({ namespace })).items.length === 0);
+    await running.close();
+    controllers.splice(controllers.indexOf(running), 1);
   });
 
   it('never has more Jobs than free GPUs: 4 GPUs, 20 queued runs, two controller replicas', { timeout: 180_000 }, async () => {

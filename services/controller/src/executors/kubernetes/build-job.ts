@@ -38,6 +38,11 @@ export interface BuildRunJobInput {
   tokenSecretName: string;
   /** Replaces the agent command, for images that install the agent elsewhere. */
   agentCommand?: string[];
+  /**
+   * The least startup allowance: the deadline counts from the Job's start, pending and pulling included,
+   * so it must outlast the executor's own start timeout or a slow start is killed as a deadline instead.
+   */
+  minStartupAllowanceSeconds?: number;
 }
 
 const IMAGE = new RegExp(IMAGE_REFERENCE_PATTERN);
@@ -55,7 +60,7 @@ export function buildRunJob(input: BuildRunJobInput): V1Job {
   checkName('tokenSecretName', input.tokenSecretName, SUBDOMAIN.test(input.tokenSecretName));
   checkUrl('controllerUrl', input.controllerUrl);
   checkUrl('natsUrl', input.natsUrl);
-  const deadline = activeDeadlineSeconds(spec, k8s.startupAllowanceSeconds);
+  const deadline = activeDeadlineSeconds(spec, Math.max(k8s.startupAllowanceSeconds, Math.ceil(input.minStartupAllowanceSeconds ?? 0)));
   const labels = runLabels(run);
 
   const command = input.agentCommand ?? [

@@ -170,6 +170,7 @@ export class KubernetesExecutor implements PoolExecutor {
         controllerUrl: this.options.controllerUrl(),
         natsUrl: this.options.natsUrl,
         tokenSecretName: runTokenSecretName(run.runId, run.attempt),
+        minStartupAllowanceSeconds: settings.startTimeoutSeconds + 60,
       });
     } catch (error) {
       // The study's own settings cannot make a Job: every run of it would fail the same way.
