@@ -252,11 +252,32 @@ export const ParamsMutator = Type.Object(
   { additionalProperties: false },
 );
 
+export const ModelPricing = Type.Object(
+  {
+    inputPerMTok: Type.Number({ minimum: 0, description: 'USD per million input tokens.' }),
+    outputPerMTok: Type.Number({ minimum: 0 }),
+    cacheWritePerMTok: Type.Number({ minimum: 0 }),
+    cacheReadPerMTok: Type.Number({ minimum: 0 }),
+  },
+  { additionalProperties: false },
+);
+
 export const LlmMutator = Type.Object(
   {
     kind: Type.Literal('llm'),
     model: Type.String({ minLength: 1, default: 'claude-sonnet-4-5' }),
     maxTokens: Type.Integer({ minimum: 256, maximum: 64000, default: 8000 }),
+    invalidRetries: Type.Integer({
+      minimum: 0, maximum: 10, default: 3,
+      description: 'Times an invalid proposal is sent back with its error before it is recorded as invalid.',
+    }),
+    maxDiffLines: Type.Integer({ minimum: 1, maximum: 5000, default: 200, description: 'The largest change, in changed lines.' }),
+    ahead: Type.Optional(Type.Integer({
+      minimum: 0, maximum: 64,
+      description: 'Proposals made ahead while experiments run (default: one per slot); 0 asks only when a slot is free.',
+    })),
+    historyLimit: Type.Integer({ minimum: 1, maximum: 500, default: 30, description: 'Experiments shown in full; older ones are summarized.' }),
+    pricing: Type.Optional(ModelPricing),
   },
   { additionalProperties: false },
 );
@@ -286,6 +307,7 @@ export const StopConditions = Type.Object(
     deadline: Type.Optional(Type.String({ format: 'date-time', description: 'An RFC 3339 time.' })),
     maxMinutes: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Wall time since the study began.' })),
     plateau: Type.Optional(Type.Integer({ minimum: 1, description: 'Stop after this many experiments in a row without a keep.' })),
+    maxCostUsd: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Stop once the mutator has spent this much on its model.' })),
   },
   { additionalProperties: false, default: {} },
 );
@@ -314,6 +336,7 @@ export type StudySpec = Static<typeof StudySpec>;
 export type Param = Static<typeof Param>;
 export type ParamsMutatorSpec = Static<typeof ParamsMutator>;
 export type LlmMutatorSpec = Static<typeof LlmMutator>;
+export type ModelPricingSpec = Static<typeof ModelPricing>;
 export type MetricsSourceSpec = Static<typeof MetricsSource>;
 export type RunSpec = Static<typeof RunSpec>;
 export type KubernetesRunSpec = Static<typeof KubernetesRunSpec>;

@@ -39,6 +39,10 @@ function context(overrides: Partial<MutationContext> = {}, files: Record<string,
     branchIndex: 0,
     head: { revisionId: 'rev-head', score: 1.0, files },
     triedFromHead: new Set(),
+    objective: { metric: 'val_bpb', direction: 'minimize' },
+    mutablePaths: Object.keys(files),
+    instructions: null,
+    evidence: [],
     history: [],
     ...overrides,
   };
@@ -218,7 +222,7 @@ describe('createParamsMutator: determinism', () => {
     const withHistory = await mutator.propose(
       context({
         head: { revisionId: 'rev-head', score: 0.5, files: { 'train.py': TRAIN_PY } },
-        history: [{ number: 1, outcome: 'discard', hypothesis: '', variable: 'DEPTH', description: '', changeKey: 'x', score: 2, parentRevisionId: 'r0' }],
+        history: [{ number: 1, outcome: 'discard', hypothesis: '', variable: 'DEPTH', description: '', changeKey: 'x', score: 2, parentRevisionId: 'r0', reason: null }],
       }),
     );
     assert.deepEqual(plain, withHistory);

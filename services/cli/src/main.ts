@@ -57,6 +57,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--port <n>', 'port of the local API on 127.0.0.1 (a free one if taken)', portNumber, 8420)
     .option('--out <dir>', 'where results.tsv, changelog.md and best/ go (default <dir>/.autoresearch)')
     .option('--fresh', 'start a new study even if this folder has one (the old one stays in the database)')
+    .option('--spec <file>', 'the study spec in the folder', 'study.yaml')
     .action(async (dir: string, options) => setExit(await runCommand(dir, options, readControllerEnv())));
 
   program

@@ -19,6 +19,15 @@ export interface ControllerEnv {
   /** Where runs execute (AUTORESEARCH_EXECUTOR, or `serve --executor`): processes here, or Kubernetes Jobs. */
   executor: 'local' | 'kubernetes';
   kubernetes: KubernetesSettings;
+  /** The language-model mutator's API: ANTHROPIC_API_KEY (from a Kubernetes Secret in a cluster) and ANTHROPIC_BASE_URL. */
+  anthropic: {
+    apiKey: string | undefined;
+    baseUrl: string | undefined;
+    /** How long transient model failures are retried within one proposal (AUTORESEARCH_MODEL_RETRY_SECONDS). */
+    retrySeconds: number;
+    /** How long a study whose model is down waits before trying again, doubling (AUTORESEARCH_MODEL_PAUSE_SECONDS). */
+    pauseSeconds: number;
+  };
 }
 
 /** The Kubernetes executor's settings; checked whatever the executor, so a typo fails at boot. */
@@ -100,6 +109,12 @@ export function readControllerEnv(env: NodeJS.ProcessEnv = process.env): Control
     databaseUrl, natsUrl, heartbeatTimeoutSeconds, lostRetries, controllerId,
     cudaVisibleDevices: env.CUDA_VISIBLE_DEVICES, logLevel, agentBaseEnv,
     executor, kubernetes: readKubernetesSettings(env, natsUrl),
+    anthropic: {
+      apiKey: env.ANTHROPIC_API_KEY?.trim() || undefined,
+      baseUrl: optionalUrl(env, 'ANTHROPIC_BASE_URL', ['http:', 'https:']),
+      retrySeconds: positiveNumber(env, 'AUTORESEARCH_MODEL_RETRY_SECONDS', 120),
+      pauseSeconds: positiveNumber(env, 'AUTORESEARCH_MODEL_PAUSE_SECONDS', 30),
+    },
   };
 }
 

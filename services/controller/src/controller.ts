@@ -126,6 +126,10 @@ export async function startController(options: ControllerOptions): Promise<Runni
     controllerUrl: () => url,
     controllerId: env.controllerId,
     liveness: { timeoutSeconds: env.heartbeatTimeoutSeconds, retries: env.lostRetries },
+    mutatorDeps: {
+      model: { apiKey: env.anthropic.apiKey, baseUrl: env.anthropic.baseUrl, retryBudgetMs: env.anthropic.retrySeconds * 1000, log },
+    },
+    modelPauseSeconds: env.anthropic.pauseSeconds,
     studyIds: options.studyIds,
   });
   const app = await buildApp(

@@ -27,6 +27,8 @@ export interface RunOptions {
   port: number;
   out?: string;
   fresh?: boolean;
+  /** The spec file in the folder (default study.yaml). */
+  spec?: string;
 }
 
 /** Stop conditions given as flags apply on top of the spec's, for this invocation. */
@@ -56,7 +58,7 @@ async function createOrResume(store: Store, loaded: Awaited<ReturnType<typeof lo
 }
 
 export async function runCommand(dir: string, options: RunOptions, env: ControllerEnv): Promise<number> {
-  const loaded = await loadStudyFolder(dir);
+  const loaded = await loadStudyFolder(dir, options.spec);
   const outDir = options.out ?? stateDir(loaded.dir);
   await mkdir(stateDir(loaded.dir), { recursive: true });
   const log = pino({ level: env.logLevel }, pino.destination({ dest: join(stateDir(loaded.dir), 'controller.log'), sync: false, mkdir: true }));

@@ -24,7 +24,7 @@ export async function serveCommand(options: ServeOptions, env: ControllerEnv): P
     if (transport === 'embedded') {
       // Without NATS the agents ended with the last controller process: their runs go back to the queue.
       // (Several controllers on one database need NATS, whose standalone agents outlive a restart.)
-      for (const study of await store.listStudiesByStatus(['running', 'stopping'])) {
+      for (const study of await store.listStudiesByStatus(['running', 'paused', 'stopping'])) {
         const requeued = await store.requeueUnfinishedRuns(study.id);
         if (requeued > 0) log.info({ studyId: study.id, requeued }, 'requeued runs cut off by the last shutdown');
       }

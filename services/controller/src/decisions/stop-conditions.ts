@@ -2,7 +2,7 @@
 // counts and the clock.
 import type { Direction, StopConditionsSpec } from '../../../../schemas/src/study-spec.js';
 
-export type StopCondition = 'user' | 'target' | 'max-experiments' | 'deadline' | 'max-minutes' | 'plateau';
+export type StopCondition = 'user' | 'target' | 'max-experiments' | 'deadline' | 'max-minutes' | 'plateau' | 'max-cost';
 
 export type StopVerdict = { stop: false } | { stop: true; condition: StopCondition; reason: string };
 
@@ -17,12 +17,18 @@ export interface StopConditionsInput {
   now: Date;
   experimentsSinceLastKeep: number;
   userRequested: boolean;
+  /** What the mutator's model has cost the study so far, in USD. */
+  modelCostUsd?: number;
 }
 
 /** The first condition met, in order of how directly it answers "why did it stop?". */
 export function evaluateStopConditions(input: StopConditionsInput): StopVerdict {
   const { stop, objective } = input;
   if (input.userRequested) return stopped('user', 'stopped by the user');
+
+  if (stop.maxCostUsd !== undefined && (input.modelCostUsd ?? 0) >= stop.maxCostUsd) {
+    return stopped('max-cost', `the model has cost $${(input.modelCostUsd ?? 0).toFixed(4)}, reaching max-cost-usd $${stop.maxCostUsd}`);
+  }
 
   if (objective.target !== undefined && input.bestScore !== null && reachedTarget(objective.direction, input.bestScore, objective.target)) {
     const comparator = objective.direction === 'minimize' ? '≤' : '≥';

@@ -1,11 +1,23 @@
 // The seam every mutator plugs into: given a branch head and what was tried, propose ONE change.
 // `params` (offline, seeded) and `llm` (Anthropic) implement it; the scheduler sees only this.
+import type { ModelUsage } from '../store/schema.js';
 
 /** Replace the one occurrence of `search` in the file at `path` (relative to the workspace). */
 export interface Edit {
   path: string;
   search: string;
   replace: string;
+}
+
+/** What one decided experiment's runs showed: a failure's last output, and the curves the runs printed. */
+export interface RunEvidence {
+  experimentNumber: number;
+  outcome: string | null;
+  reason: string | null;
+  /** The last output lines of a failed run. */
+  logTail: string[];
+  /** Intermediate metrics (name=value lines during the run), thinned to a handful of points each. */
+  curves: Record<string, { step: number | null; value: number }[]>;
 }
 
 export interface Proposal {
@@ -17,6 +29,10 @@ export interface Proposal {
   /** Identifies the change so it is never tried twice from the same head. */
   changeKey: string;
   edits: Edit[];
+  /** Set when the mutator gave up on getting a valid change: the experiment is recorded as invalid with it. */
+  invalid?: string;
+  /** What a model-backed mutator spent on this proposal. */
+  usage?: ModelUsage;
 }
 
 export interface MutationContext {
@@ -30,6 +46,12 @@ export interface MutationContext {
   };
   /** changeKeys already tried (or in flight) from this head. */
   triedFromHead: Set<string>;
+  objective: { metric: string; direction: 'minimize' | 'maximize' };
+  mutablePaths: string[];
+  /** The study's own instructions (`workspace.instructions`, e.g. program.md). */
+  instructions: string | null;
+  /** Runs of recent experiments, for mutators that read them (`wantsEvidence`). */
+  evidence: RunEvidence[];
   history: Array<{
     number: number;
     outcome: string | null;
@@ -39,11 +61,15 @@ export interface MutationContext {
     changeKey: string | null;
     score: number | null;
     parentRevisionId: string;
+    /** The decision's statistics, or why it failed. */
+    reason: string | null;
   }>;
 }
 
 export interface Mutator {
   readonly kind: string;
+  /** Reads `evidence` (run logs and curves); the context is cheaper to build without it. */
+  readonly wantsEvidence?: boolean;
   /** The next change to try from this head, or null when nothing is left to try from it. */
   propose(ctx: MutationContext): Promise<Proposal | null>;
 }

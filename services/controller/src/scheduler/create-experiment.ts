@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { StudySpec } from '../../../../schemas/src/study-spec.js';
 import { DuplicateChangeError, ExperimentCapError } from '../errors.js';
 import { applyEdits, EditError } from '../mutators/edits/apply-edits.js';
-import type { Mutator } from '../mutators/mutator.js';
+import type { Mutator, RunEvidence } from '../mutators/mutator.js';
 import { diffRevisions } from '../revisions/diff.js';
 import type { Store } from '../store/store.js';
 import type { BranchRow, ExperimentRow } from '../store/schema.js';
@@ -31,11 +31,17 @@ export async function createNextExperiment(input: {
   const triedFromHead = new Set(
     branchHistory.filter((e) => e.parentRevisionId === branch.headRevisionId && e.changeKey !== null).map((e) => e.changeKey!),
   );
+  const instructionsPath = spec.workspace.instructions;
+  const instructions = instructionsPath ? headFiles.find((f) => f.path === instructionsPath)?.content.toString('utf8') ?? null : null;
   const proposal = await mutator.propose({
     studyId: input.studyId,
     branchIndex: branch.index,
     head: { revisionId: branch.headRevisionId, score: branch.headScore, files: mutableText },
     triedFromHead,
+    objective: { metric: spec.objective.metric, direction: spec.objective.direction },
+    mutablePaths: spec.workspace.mutable,
+    instructions,
+    evidence: mutator.wantsEvidence ? await gatherEvidence(store, branchHistory) : [],
     history: branchHistory.map((e) => ({
       number: e.number,
       outcome: e.outcome,
@@ -45,6 +51,7 @@ export async function createNextExperiment(input: {
       changeKey: e.changeKey,
       score: e.score,
       parentRevisionId: e.parentRevisionId,
+      reason: e.reason,
     })),
   });
   if (proposal === null) return { exhausted: true };
@@ -57,10 +64,17 @@ export async function createNextExperiment(input: {
     hypothesis: proposal.hypothesis,
     variable: proposal.variable,
     description: proposal.description,
-    changeKey: proposal.changeKey,
+    changeKey: proposal.invalid === undefined ? proposal.changeKey : null,
     repeats: spec.repeats,
     maxExperiments: input.maxExperiments,
+    edits: proposal.edits,
+    modelUsage: proposal.usage ?? null,
   };
+  if (proposal.invalid !== undefined) {
+    return createOrStandDown(() => store.createExperiment({
+      ...base, candidateRevisionId: null, diff: '', runIds: [], outcome: 'invalid', reason: proposal.invalid,
+    }));
+  }
   let changed: Record<string, string>;
   try {
     changed = applyEdits(mutableText, proposal.edits, spec.workspace.mutable);
@@ -95,4 +109,42 @@ async function createOrStandDown(create: () => Promise<ExperimentRow>): Promise<
     if (error instanceof DuplicateChangeError || error instanceof ExperimentCapError) return { duplicate: true };
     throw error;
   }
+}
+
+/** How many recent decided experiments' runs the evidence covers, and points kept per curve. */
+const EVIDENCE_EXPERIMENTS = 6;
+const CURVE_POINTS = 12;
+
+/** The runs of the branch's last decided experiments: failures' last output and every run's curves. */
+async function gatherEvidence(store: Store, history: ExperimentRow[]): Promise<RunEvidence[]> {
+  const recent = history
+    .filter((e) => e.status === 'decided' && e.outcome !== 'invalid')
+    .sort((a, b) => b.number - a.number)
+    .slice(0, EVIDENCE_EXPERIMENTS);
+  const evidence: RunEvidence[] = [];
+  for (const experiment of recent) {
+    const runs = await store.listRuns(experiment.id);
+    const failed = runs.find((r) => r.status !== 'succeeded');
+    const shown = failed ?? runs[0];
+    if (!shown) continue;
+    const points = await store.getMetrics(shown.id, { kind: 'intermediate' });
+    const curves: RunEvidence['curves'] = {};
+    for (const point of points) (curves[point.name] ??= []).push({ step: point.step, value: point.value });
+    for (const [name, curve] of Object.entries(curves)) curves[name] = thin(curve, CURVE_POINTS);
+    evidence.push({
+      experimentNumber: experiment.number,
+      outcome: experiment.outcome,
+      reason: failed?.reason ?? experiment.reason,
+      logTail: failed ? (failed.logTail ?? []).slice(-30) : [],
+      curves,
+    });
+  }
+  return evidence;
+}
+
+/** At most `n` points, evenly spaced, the last one always kept. */
+function thin<T>(points: T[], n: number): T[] {
+  if (points.length <= n) return points;
+  const step = (points.length - 1) / (n - 1);
+  return Array.from({ length: n }, (_, i) => points[Math.round(i * step)]!);
 }

@@ -19,7 +19,7 @@ export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
  * still be at work, so their slots stay taken until their result arrives or they fall silent.
  */
 export async function adoptableRuns(store: Store, controllerId: string): Promise<RunRow[]> {
-  const studies = await store.listStudiesByStatus(['running', 'stopping']);
+  const studies = await store.listStudiesByStatus(['running', 'paused', 'stopping']);
   const running = await Promise.all(studies.map((s) => store.listRunsByStatus(s.id, 'running')));
   return running.flat().filter((run) => run.host === controllerId);
 }

@@ -8,7 +8,8 @@ import type { AgentMessage, ControlMessage } from '../../../../schemas/src/messa
 import type { StopConditionsSpec } from '../../../../schemas/src/study-spec.js';
 import { evaluateStopConditions, mayStartAnotherExperiment } from '../decisions/stop-conditions.js';
 import type { AgentGone, Executor, RunVerdict, Slot } from '../executors/executor.js';
-import { mutatorForSpec } from '../mutators/mutator-for-spec.js';
+import { ModelUnavailableError } from '../mutators/llm/model-client.js';
+import { mutatorForSpec, type MutatorDeps } from '../mutators/mutator-for-spec.js';
 import type { Mutator } from '../mutators/mutator.js';
 import type { BranchRow, ExperimentRow, RunRow, StudyRow } from '../store/schema.js';
 import type { Store } from '../store/store.js';
@@ -49,6 +50,10 @@ export interface SchedulerOptions {
   studyIds?: string[];
   pollIntervalMs?: number;
   liveness: LivenessOptions;
+  /** What mutators need (the model's API for `llm`). */
+  mutatorDeps?: MutatorDeps;
+  /** How long a study whose model is unavailable stays paused before the next try (doubling, up to 10×). */
+  modelPauseSeconds?: number;
 }
 
 export function hashToken(token: string): string {
@@ -60,6 +65,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   private readonly mutators = new Map<string, Mutator>();
   /** `branchId@headRevisionId` pairs whose every change was tried; a moved head opens new ones. */
   private readonly exhaustedHeads = new Set<string>();
+  /** Proposals being made in the background, per study (mutators with `ahead`). */
+  private readonly proposing = new Map<string, number>();
+  /** A paused study's next try at its model, and the pause that led to it. */
+  private readonly modelRetry = new Map<string, { at: number; pauseMs: number }>();
   private ticking: Promise<void> | null = null;
   private tickAgain = false;
   private timer: NodeJS.Timeout | null = null;
@@ -146,14 +155,14 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const studies = await this.studiesToRun();
     for (const study of studies) await this.tickStudy(study);
     // The claim shares the slots fairly among all running studies; embedded mode restricts it to its own.
-    if (studies.some((s) => s.status === 'running')) await this.launchQueuedRuns(this.options.studyIds);
+    if (studies.some((s) => s.status === 'running' || s.status === 'paused')) await this.launchQueuedRuns(this.options.studyIds);
   }
 
   private async studiesToRun(): Promise<StudyRow[]> {
     const { store, studyIds } = this.options;
-    if (!studyIds) return store.listStudiesByStatus(['running', 'stopping']);
+    if (!studyIds) return store.listStudiesByStatus(['running', 'paused', 'stopping']);
     const rows = await Promise.all(studyIds.map((id) => store.getStudy(id)));
-    return rows.filter((s): s is StudyRow => s !== undefined && (s.status === 'running' || s.status === 'stopping'));
+    return rows.filter((s): s is StudyRow => s !== undefined && (s.status === 'running' || s.status === 'paused' || s.status === 'stopping'));
   }
 
   private async tickStudy(initial: StudyRow): Promise<void> {
@@ -178,6 +187,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       now: new Date(),
       experimentsSinceLastKeep: progress.experimentsSinceLastKeep,
       userRequested: false,
+      modelCostUsd: experiments.reduce((sum, e) => sum + (e.modelUsage?.costUsd ?? 0), 0),
     });
     if (verdict.stop && verdict.condition !== 'max-experiments') {
       return this.requestStop(study.id, verdict.reason, 'completed');
@@ -188,9 +198,20 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     let queued = (await store.listRunsByStatus(study.id, 'queued')).length;
     let created = progress.created;
     const freeSlots = this.freeCapacity();
+    const retry = this.modelRetry.get(study.id);
+    if (retry && Date.now() < retry.at) return; // paused: its runs go on, its model is given time
+    const ahead = this.aheadFor(study);
+    if (ahead > 0) return this.proposeAhead(study, experiments, { queued, created, freeSlots, ahead, maxExperiments: stopSpec.maxExperiments });
     while (queued < freeSlots && mayStartAnotherExperiment(stopSpec, created)) {
-      const outcome = await this.createExperiment(study, experiments, stopSpec.maxExperiments);
+      let outcome: Awaited<ReturnType<Scheduler['createExperiment']>>;
+      try {
+        outcome = await this.createExperiment(study, experiments, stopSpec.maxExperiments);
+      } catch (error) {
+        await this.onProposalFailed(study.id, error);
+        break;
+      }
       if (outcome === 'taken') break;
+      if (outcome !== 'exhausted') await this.modelAnswered(study.id);
       if (outcome === 'exhausted') {
         if (progress.pending === 0 && this.activeRunCount(study.id) === 0 && queued === 0) {
           await this.requestStop(study.id, 'search exhausted: every change the mutator can make from the head was tried', 'completed');
@@ -200,6 +221,75 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       experiments = [...experiments, outcome];
       created += 1;
       queued += outcome.status === 'pending' ? outcome.repeats : 0;
+    }
+  }
+
+  /** How many proposals to keep made ahead: `mutator.ahead` (default one per slot) for llm, none otherwise. */
+  private aheadFor(study: StudyRow): number {
+    if (study.spec.mutator.kind !== 'llm') return 0;
+    const { executor } = this.options;
+    const slots = executor.placement === 'slots' ? executor.slots().length : executor.capacity().total;
+    return study.spec.mutator.ahead ?? Math.max(1, slots);
+  }
+
+  /**
+   * Keeps proposals made ahead, so a free slot never waits on the model: queued runs cover the free
+   * slots plus `ahead` more, counting the proposals in flight, with at most `ahead` calls at once.
+   */
+  private proposeAhead(
+    study: StudyRow,
+    experiments: ExperimentRow[],
+    state: { queued: number; created: number; freeSlots: number; ahead: number; maxExperiments: number | undefined },
+  ): void {
+    const inFlight = this.proposing.get(study.id) ?? 0;
+    const repeats = study.spec.repeats;
+    const wanted = Math.ceil((state.freeSlots + state.ahead - state.queued) / repeats) - inFlight;
+    const room = state.maxExperiments === undefined ? Infinity : state.maxExperiments - state.created - inFlight;
+    const start = Math.min(wanted, state.ahead - inFlight, room);
+    for (let i = 0; i < start; i += 1) {
+      this.proposing.set(study.id, (this.proposing.get(study.id) ?? 0) + 1);
+      void this.createExperiment(study, experiments, state.maxExperiments)
+        .then(async (outcome) => {
+          if (outcome === 'exhausted' || outcome === 'taken') return;
+          await this.modelAnswered(study.id);
+        })
+        .catch((error: unknown) => this.onProposalFailed(study.id, error))
+        .finally(() => {
+          this.proposing.set(study.id, (this.proposing.get(study.id) ?? 1) - 1);
+          this.nudge();
+        });
+    }
+  }
+
+  /** The model answered: a paused study resumes. */
+  private async modelAnswered(studyId: string): Promise<void> {
+    if (!this.modelRetry.delete(studyId)) return;
+    const study = await this.options.store.getStudy(studyId);
+    if (study?.status !== 'paused') return;
+    await this.options.store.updateStudy(studyId, { status: 'running', pausedReason: null });
+    await this.options.store.appendEvent(studyId, 'study.resumed', { reason: 'the model answered again' });
+  }
+
+  /**
+   * A proposal failed. An unavailable model pauses the study (its runs go on) and is tried again after
+   * a pause that doubles while it stays down; other studies are not affected.
+   */
+  private async onProposalFailed(studyId: string, error: unknown): Promise<void> {
+    const { store, log } = this.options;
+    if (!(error instanceof ModelUnavailableError)) {
+      log.error({ err: error, studyId }, 'making a proposal failed; trying again on the next tick');
+      return;
+    }
+    const base = (this.options.modelPauseSeconds ?? 30) * 1000;
+    const previous = this.modelRetry.get(studyId);
+    const pauseMs = previous ? Math.min(previous.pauseMs * 2, base * 10) : base;
+    this.modelRetry.set(studyId, { at: Date.now() + pauseMs, pauseMs });
+    const study = await store.getStudy(studyId);
+    const reason = `${error.message}; trying again in ${Math.round(pauseMs / 1000)} s`;
+    log.warn({ studyId }, `study paused: ${reason}`);
+    if (study?.status === 'running' || study?.status === 'paused') {
+      if (study.status === 'running') await store.appendEvent(studyId, 'study.paused', { reason });
+      await store.updateStudy(studyId, { status: 'paused', pausedReason: reason });
     }
   }
 
@@ -249,7 +339,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   private mutatorFor(study: StudyRow): Mutator {
     let mutator = this.mutators.get(study.id);
     if (!mutator) {
-      mutator = mutatorForSpec(study.spec);
+      mutator = mutatorForSpec(study.spec, this.options.mutatorDeps);
       this.mutators.set(study.id, mutator);
     }
     return mutator;
@@ -471,7 +561,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
    */
   private async retryIfStoppedByItsMachine(run: { runId: string; attempt: number; studyId: string; reason: string | undefined }): Promise<string | null> {
     const study = await this.options.store.getStudy(run.studyId);
-    if (study?.status !== 'running') return null;
+    if (study?.status !== 'running' && study?.status !== 'paused') return null;
     const reason = `stopped by its machine, not its study (${run.reason ?? 'no reason given'})`;
     const lost = await this.options.store.recordLostRun(run.runId, run.attempt, { reason, retries: this.options.liveness.retries, from: 'stopped' });
     if (!lost) return null;

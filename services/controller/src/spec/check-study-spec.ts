@@ -30,9 +30,7 @@ export function checkStudySpec(spec: StudySpec, files: ReadonlyMap<string, Buffe
   if (spec.flavor === 'skill') {
     errors.push({ path: 'flavor', message: '"skill" studies are not supported by this version yet; use "training"' });
   }
-  if (spec.mutator.kind === 'llm') {
-    errors.push({ path: 'mutator.kind', message: '"llm" is not available in this version yet; declare params and use "params"' });
-  } else if (errors.every((e) => !e.path.startsWith('workspace.mutable'))) {
+  if (spec.mutator.kind === 'params' && errors.every((e) => !e.path.startsWith('workspace.mutable'))) {
     const mutableText: Record<string, string> = {};
     for (const path of spec.workspace.mutable) mutableText[path] = files.get(path)?.toString('utf8') ?? '';
     for (const [i, param] of spec.mutator.params.entries()) {

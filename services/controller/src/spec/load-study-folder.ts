@@ -7,6 +7,7 @@ import { parseDocument } from 'yaml';
 import { StudySpec } from '../../../../schemas/src/study-spec.js';
 import { validateWithDefaults } from '../../../../schemas/src/validate.js';
 import { InvalidInputError } from '../errors.js';
+import { confineWorkspacePath } from '../revisions/workspace-path.js';
 import { readWorkspace, type WorkspaceFile } from '../revisions/workspace-snapshot.js';
 import { checkStudySpec } from './check-study-spec.js';
 
@@ -17,13 +18,16 @@ export interface LoadedStudy {
   files: WorkspaceFile[];
 }
 
-export async function loadStudyFolder(dirArgument: string): Promise<LoadedStudy> {
+/** Reads `<dir>/<specFile>` (study.yaml by default; another spec of the same folder, like study-llm.yaml). */
+export async function loadStudyFolder(dirArgument: string, specFile = 'study.yaml'): Promise<LoadedStudy> {
   const dir = resolve(dirArgument);
   const isDir = await stat(dir).then((s) => s.isDirectory(), () => false);
   if (!isDir) throw new InvalidInputError([{ path: 'dir', message: `${dirArgument} is not a folder` }], 'invalid study folder');
-  const specPath = join(dir, 'study.yaml');
+  const confined = confineWorkspacePath(specFile);
+  if (!confined.ok) throw new InvalidInputError([{ path: '--spec', message: confined.problem }], 'invalid study folder');
+  const specPath = join(dir, confined.path);
   const text = await readFile(specPath, 'utf8').catch(() => {
-    throw new InvalidInputError([{ path: 'study.yaml', message: `not found in ${dirArgument}` }], 'invalid study folder');
+    throw new InvalidInputError([{ path: confined.path, message: `not found in ${dirArgument}` }], 'invalid study folder');
   });
   const raw = parseStudyYaml(text);
   const spec = validateStudySpec(raw);

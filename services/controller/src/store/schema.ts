@@ -30,8 +30,19 @@ const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
 const timestampMs = (name: string) => timestamp(name, { withTimezone: true, mode: 'date', precision: 3 });
 const createdAt = () => timestampMs('created_at').notNull().defaultNow();
 
-export type StudyStatus = 'running' | 'stopping' | 'stopped' | 'completed';
+/** `paused`: its mutator's model is unreachable; its runs go on and it resumes by itself. */
+export type StudyStatus = 'running' | 'paused' | 'stopping' | 'stopped' | 'completed';
 export type ExperimentStatus = 'pending' | 'decided';
+
+export interface ModelUsage {
+  model: string;
+  calls: number;
+  inputTokens: number;
+  outputTokens: number;
+  cacheCreationTokens: number;
+  cacheReadTokens: number;
+  costUsd: number;
+}
 export type ExperimentOutcome = 'baseline' | 'keep' | 'discard' | 'crash' | 'timeout' | 'invalid' | 'stopped';
 export type RunRowStatus = 'queued' | 'running' | 'succeeded' | 'crashed' | 'timeout' | 'stopped' | 'lost';
 
@@ -88,6 +99,8 @@ export const studies = pgTable(
     sourceDir: text('source_dir'),
     status: text('status').$type<StudyStatus>().notNull().default('running'),
     stopReason: text('stop_reason'),
+    /** Why the study is paused (its model unreachable), while it is. */
+    pausedReason: text('paused_reason'),
     /** What a stopping study becomes once its last run has ended: `stopped` (asked) or `completed` (a stop condition). */
     finalStatus: text('final_status').$type<'stopped' | 'completed'>(),
     /** Run-to-run standard deviation of the objective, measured on the baseline's repeats. */
@@ -189,6 +202,10 @@ export const experiments = pgTable(
     /** Identifies the change for "never repeat what was tried from this head". */
     changeKey: text('change_key'),
     diff: text('diff').notNull().default(''),
+    /** The proposal's edits, kept so a proposal made ahead can be re-applied to a head that moved. */
+    edits: jsonb('edits').$type<{ path: string; search: string; replace: string }[]>(),
+    /** What proposing it cost: tokens by kind and USD, over every call (re-asks included). */
+    modelUsage: jsonb('model_usage').$type<ModelUsage>(),
     repeats: integer('repeats').notNull(),
     score: doublePrecision('score'),
     peakMemoryMb: doublePrecision('peak_memory_mb'),

@@ -97,7 +97,7 @@ async function claimStatement(db: StoreDb, request: ClaimRequest, fits: SQL): Pr
         JOIN teams t ON t.id = s.team_id
         LEFT JOIN running ON running.study_id = s.id
         LEFT JOIN team_running ON team_running.team_id = s.team_id
-        WHERE s.status = 'running'
+        WHERE s.status IN ('running', 'paused')
           AND ${studyFilter}
           AND (t.quota_slots IS NULL OR coalesce(team_running.n, 0) < t.quota_slots)
           AND ${fits}

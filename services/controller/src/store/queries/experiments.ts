@@ -2,7 +2,7 @@
 import { and, asc, count, eq, gt, isNotNull, sql } from 'drizzle-orm';
 import { DuplicateChangeError, ExperimentCapError, InvalidInputError, NotFoundError } from '../../errors.js';
 import { queryRows, type StoreDb } from '../db.js';
-import { experiments, runs, type ExperimentOutcome, type ExperimentRow, type ExperimentStatus } from '../schema.js';
+import { experiments, runs, type ExperimentOutcome, type ExperimentRow, type ExperimentStatus, type ModelUsage } from '../schema.js';
 
 export interface NewExperiment {
   id: string;
@@ -24,6 +24,8 @@ export interface NewExperiment {
   /** The study's cap on experiments (the baseline included), checked under the study lock. */
   maxExperiments?: number;
   reason?: string | null;
+  edits?: { path: string; search: string; replace: string }[] | null;
+  modelUsage?: ModelUsage | null;
 }
 
 export interface ListExperimentsOptions {

@@ -24,7 +24,7 @@ export interface NewStudy {
 export type StudyPatch = Partial<
   Pick<
     StudyRow,
-    'status' | 'stopReason' | 'finalStatus' | 'noiseSigma' | 'startedAt' | 'stoppedAt' | 'stopOverrides' | 'teamId' | 'owner' | 'priority'
+    'status' | 'stopReason' | 'pausedReason' | 'finalStatus' | 'noiseSigma' | 'startedAt' | 'stoppedAt' | 'stopOverrides' | 'teamId' | 'owner' | 'priority'
   >
 >;
 

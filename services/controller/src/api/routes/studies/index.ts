@@ -117,7 +117,7 @@ export const studyRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/:id/resume', { schema: { params: StudyIdParams } }, async (request, reply) => {
     const study = await requireStudy(store, request.team, request.params.id);
     if (!app.ctx.scheduler) throw new ConflictError('this server is read-only; resume the study where it runs');
-    if (study.status === 'running') return reply.status(200).send(studyView(study));
+    if (study.status === 'running' || study.status === 'paused') return reply.status(200).send(studyView(study));
     if (study.status === 'stopping') throw new ConflictError('the study is still stopping; resume it once it has stopped');
     const resumed = await resumeStudy(store, study);
     app.ctx.scheduler.nudge();
