@@ -176,3 +176,17 @@ describe('study spec validation', () => {
     assert.deepEqual(spec, copy);
   });
 });
+
+describe('the example specs', () => {
+  it('validate, and the GPU example makes a Kubernetes Job with one GPU', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const { resolveKubernetesRun } = await import('../../services/controller/src/executors/kubernetes/build-job.js');
+    for (const path of ['examples/tiny-lm/study.yaml', 'examples/tiny-lm/study-llm.yaml', 'examples/autoresearch-gpu/study.yaml']) {
+      const spec = validateStudySpec(parseStudyYaml(await readFile(path, 'utf8')));
+      assert.ok(spec.name, path);
+    }
+    const gpu = validateStudySpec(parseStudyYaml(await readFile('examples/autoresearch-gpu/study.yaml', 'utf8')));
+    assert.equal(gpu.mutator.kind, 'llm');
+    assert.equal(resolveKubernetesRun(gpu).gpus, 1);
+  });
+});

@@ -16,6 +16,7 @@ import type { Store } from '../store/store.js';
 import type { ControllerTransport } from '../transport/controller-transport.js';
 import { createNextExperiment } from './create-experiment.js';
 import { recordAgentMessage } from './record-agent-message.js';
+import { reapplyProposalsMadeAhead } from './reapply-proposals.js';
 import { adoptableRuns, AGENT_RESULT_SETTLE_MS, sleep, type LivenessOptions } from './liveness.js';
 import { decideExperiment, TERMINAL_RUN_STATUSES, type ExperimentDecision } from './decide-experiment.js';
 import { summarizeProgress, type StudyProgress } from './study-progress.js';
@@ -376,6 +377,12 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       });
       if (!applied) continue;
       decidedAny = true;
+      if (decision.outcome === 'keep' && newHead && study.spec.mutator.kind === 'llm') {
+        const moved = await reapplyProposalsMadeAhead(store, { studyId: study.id, spec: study.spec, branchId: branch.id, headRevisionId: newHead.revisionId });
+        if (moved.reapplied.length > 0 || moved.dropped.length > 0) {
+          await store.appendEvent(study.id, 'experiments.reapplied', { head: newHead.revisionId, reapplied: moved.reapplied, dropped: moved.dropped });
+        }
+      }
       if (decision.outcome === 'baseline' && newHead) {
         await store.updateStudy(study.id, { noiseSigma: decision.noise?.sigma ?? null });
         // Every branch starts from the same measured baseline.

@@ -28,6 +28,8 @@ import { appendEvent, listAllEvents, listEvents, type ListEventsOptions } from '
 import {
   countExperiments,
   createExperiment,
+  dropExperiment,
+  rebaseExperiment,
   getExperiment,
   getExperimentByNumber,
   listExperiments,
@@ -154,6 +156,12 @@ export class Store {
   }
 
   // Experiments
+  rebaseExperiment(input: Parameters<typeof rebaseExperiment>[1]): Promise<boolean> {
+    return rebaseExperiment(this.db, input);
+  }
+  dropExperiment(experimentId: string, reason: string): Promise<boolean> {
+    return dropExperiment(this.db, experimentId, reason);
+  }
   createExperiment(experiment: NewExperiment): Promise<ExperimentRow> {
     return createExperiment(this.db, experiment);
   }

@@ -155,3 +155,42 @@ export async function listTriedChangeKeys(db: StoreDb, studyId: string, parentRe
     );
   return rows.map((row) => row.changeKey!).sort();
 }
+
+/**
+ * Moves a proposal made ahead onto a new head of its branch, if none of its runs has started. The runs
+ * are locked first, so a claim racing with this either took a run before (and this changes nothing) or
+ * skips the locked runs until the move is committed: no run ever starts on a half-moved experiment.
+ */
+export async function rebaseExperiment(
+  db: StoreDb,
+  input: { experimentId: string; fromParentRevisionId: string; parentRevisionId: string; candidateRevisionId: string; diff: string; changeKey: string },
+): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const locked = await queryRows(tx, sql`SELECT status FROM runs WHERE experiment_id = ${input.experimentId} FOR UPDATE`);
+    if (locked.length === 0 || locked.some((r) => r.status !== 'queued')) return false;
+    const moved = await queryRows(tx, sql`
+      UPDATE experiments
+         SET parent_revision_id = ${input.parentRevisionId}, candidate_revision_id = ${input.candidateRevisionId},
+             diff = ${input.diff}, change_key = ${input.changeKey}
+       WHERE id = ${input.experimentId} AND status = 'pending' AND parent_revision_id = ${input.fromParentRevisionId}
+   RETURNING id`);
+    if (moved.length === 0) return false;
+    await tx.execute(sql`UPDATE runs SET revision_id = ${input.candidateRevisionId} WHERE experiment_id = ${input.experimentId}`);
+    return true;
+  });
+}
+
+/** Records a proposal made ahead that cannot move to its branch's new head: invalid, its runs never started. */
+export async function dropExperiment(db: StoreDb, experimentId: string, reason: string): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const locked = await queryRows(tx, sql`SELECT status FROM runs WHERE experiment_id = ${experimentId} FOR UPDATE`);
+    if (locked.some((r) => r.status !== 'queued')) return false;
+    const dropped = await queryRows(tx, sql`
+      UPDATE experiments SET status = 'decided', outcome = 'invalid', reason = ${reason}, decided_at = now()
+       WHERE id = ${experimentId} AND status = 'pending'
+   RETURNING id`);
+    if (dropped.length === 0) return false;
+    await tx.execute(sql`UPDATE runs SET status = 'stopped', reason = ${reason}, finished_at = now() WHERE experiment_id = ${experimentId}`);
+    return true;
+  });
+}
