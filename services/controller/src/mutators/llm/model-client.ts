@@ -78,6 +78,10 @@ function retryAfterMs(error: unknown): number | undefined {
 }
 
 function describe(error: unknown): string {
-  if (error instanceof Anthropic.APIError) return `${error.status ?? 'no status'} ${error.message}`;
+  // The SDK's message is the status and the whole body; the API's own words are in apiMessage.
+  if (error instanceof Anthropic.APIError) {
+    const said = (error as { apiMessage?: string }).apiMessage ?? error.message.replace(/^\d+\s*/, '');
+    return `${error.status ?? 'no status'} ${said}`.trim();
+  }
   return error instanceof Error ? error.message : String(error);
 }
