@@ -4,7 +4,7 @@
 // Slot utilization = time the slots spent running experiments / (slots × loop time), where the loop time
 // runs from the first run's start to the last run's end.
 //
-//   npx tsx bench/pipelining.ts [--slots 4] [--latency-ms 2000] [--run-ms 3000] [--experiments 24]
+//   npm run bench:pipelining -- [--slots 4] [--latency-ms 2000] [--run-ms 3000] [--experiments 24] [--timeline]
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,6 +20,7 @@ const { values } = parseArgs({
     'latency-ms': { type: 'string', default: '2000' },
     'run-ms': { type: 'string', default: '3000' },
     experiments: { type: 'string', default: '24' },
+    timeline: { type: 'boolean', default: false },
   },
 });
 const slots = Number(values.slots);
@@ -27,14 +28,14 @@ const latencyMs = Number(values['latency-ms']);
 const runMs = Number(values['run-ms']);
 const experiments = Number(values.experiments);
 
-// Sleeps for the run time, then prints a metric that depends on its constants, so changes matter.
-const SCRIPT = `const A = 1.5;
-const B = 2.5;
-const C = 3.5;
-const D = 4.5;
+// Sleeps for the run time, then prints a metric that depends on its twelve constants, so that the model
+// always has fresh changes to propose (a handful of constants runs out and leaves only duplicates).
+const KNOBS = Array.from({ length: 12 }, (_, i) => `const K${i} = ${i + 1.5};`).join('\n');
+const SCRIPT = `${KNOBS}
 setTimeout(() => {
+  const loss = [${Array.from({ length: 12 }, (_, i) => `(K${i} - ${i + 1}) ** 2`).join(', ')}].reduce((a, b) => a + b, 0);
   console.log('---');
-  console.log('val_bpb: ' + (1 + (A - 1) ** 2 + (B - 2) ** 2 + (C - 3) ** 2 + (D - 4) ** 2 + Math.random() * 1e-3).toFixed(6));
+  console.log('val_bpb: ' + (1 + loss + Math.random() * 1e-3).toFixed(6));
 }, ${runMs});
 `;
 
@@ -46,7 +47,7 @@ objective: { metric: val_bpb, direction: minimize }
 run: { command: node train.js, budgetSeconds: 60, graceSeconds: 1 }
 repeats: 1
 baselineRepeats: ${slots}
-mutator: { kind: llm, model: claude-sonnet-4-5, maxTokens: 1000, ahead: ${ahead} }
+mutator: { kind: llm, model: claude-sonnet-4-6, maxTokens: 1000, ahead: ${ahead} }
 decision: { rule: strict }
 `;
 }
@@ -62,7 +63,8 @@ async function measure(ahead: number, baseUrl: string, apiKey: string): Promise<
   const databaseUrl = `postgres://postgres@127.0.0.1:5432/${dbName}`;
   try {
     const code = await new Promise<number | null>((resolve) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'services/cli/src/main.ts', 'run', dir, '--slots', String(slots),
+      // The compiled CLI, as users run it (`npm run build` first): agents start without a TypeScript loader.
+      const child = spawn(process.execPath, ['bin/autoresearch.js', 'run', dir, '--slots', String(slots),
         '--max-experiments', String(experiments), '--plateau', String(experiments), '--port', '0'], {
         stdio: ['ignore', 'ignore', 'inherit'],
         env: { ...process.env, DATABASE_URL: databaseUrl, ANTHROPIC_API_KEY: apiKey, ANTHROPIC_BASE_URL: baseUrl },
@@ -77,16 +79,19 @@ async function measure(ahead: number, baseUrl: string, apiKey: string): Promise<
       let firstStart = Infinity;
       let lastFinish = 0;
       let runs = 0;
+      const timeline: string[] = [];
       for (const experiment of await store.listExperiments(study!.id, { limit: 100_000 })) {
         for (const run of await store.listRuns(experiment.id)) {
           if (!run.startedAt || !run.finishedAt) continue;
           runs += 1;
+          if (values.timeline) timeline.push(`#${experiment.number} ${run.startedAt.toISOString().slice(14, 23)} → ${run.finishedAt.toISOString().slice(14, 23)} created ${experiment.createdAt.toISOString().slice(14, 23)} ${experiment.outcome}`);
           busyMs += run.finishedAt.getTime() - run.startedAt.getTime();
           firstStart = Math.min(firstStart, run.startedAt.getTime());
           lastFinish = Math.max(lastFinish, run.finishedAt.getTime());
         }
       }
       const loopMs = lastFinish - firstStart;
+      if (values.timeline) console.log(timeline.sort((a, b) => a.split(' ')[1]!.localeCompare(b.split(' ')[1]!)).join('\n'));
       return { utilization: busyMs / (slots * loopMs), loopSeconds: loopMs / 1000, runs };
     } finally {
       await store.close();

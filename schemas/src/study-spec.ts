@@ -265,7 +265,7 @@ export const ModelPricing = Type.Object(
 export const LlmMutator = Type.Object(
   {
     kind: Type.Literal('llm'),
-    model: Type.String({ minLength: 1, default: 'claude-sonnet-4-5' }),
+    model: Type.String({ minLength: 1, default: 'claude-sonnet-4-6' }),
     maxTokens: Type.Integer({ minimum: 256, maximum: 64000, default: 8000 }),
     invalidRetries: Type.Integer({
       minimum: 0, maximum: 10, default: 3,

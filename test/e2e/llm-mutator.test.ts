@@ -8,14 +8,17 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openStore } from '../../services/controller/src/store/open-store.js';
 import type { Store } from '../../services/controller/src/store/store.js';
-import { changeOneConstantPolicy, proposeEdit, startAnthropicApiServer, type AnthropicApiServer } from '../support/anthropic-api/index.js';
-import { runCli, startCli } from '../support/cli.js';
+import {
+  changeOneConstantPolicy, findNumericConstants, proposeEdit, requestText, scaledLiteral, shownFiles, startAnthropicApiServer,
+  type AnthropicApiServer, type Policy,
+} from '../support/anthropic-api/index.js';
+import { REPO_ROOT, runCli, startCli } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { makeStudyFolder, SURROGATE_SPEC } from '../support/study-folder.js';
 
 const LLM_MUTATOR = `mutator:
   kind: llm
-  model: claude-sonnet-4-5
+  model: claude-sonnet-4-6
   maxTokens: 2000
   invalidRetries: 2
   maxDiffLines: 20
@@ -71,19 +74,36 @@ describe('the llm mutator', () => {
     for (const dir of dirs) await rm(dir, { recursive: true, force: true });
   });
 
-  it('runs a study whose every change is one edit to a mutable file, shown the history and the failure analysis', { timeout: 180_000 }, async () => {
-    api.setPolicy(changeOneConstantPolicy);
+  it('runs tiny-lm for 10 experiments, every change one edit to train.js, shown the history and the failure analysis', { timeout: 300_000 }, async () => {
+    // A researcher who, as program.md asks, leaves the time budget and the seed alone and tries each
+    // hyperparameter in turn, doubling then halving.
+    let call = 0;
+    const tuner: Policy = (request) => {
+      const file = shownFiles(requestText(request)).find((f) => f.path === 'train.js')!;
+      const knobs = findNumericConstants(file.content).filter((c) => c.name !== 'TIME_BUDGET' && c.name !== 'SEED');
+      for (;;) {
+        const n = call++;
+        const knob = knobs[n % knobs.length]!;
+        const factor = Math.floor(n / knobs.length) % 2 === 0 ? 2 : 0.5;
+        const literal = scaledLiteral(knob.literal, factor);
+        if (literal === undefined) continue;
+        return proposeEdit('train.js', knob.line, knob.withLiteral(literal), {
+          variable: knob.name, description: `${knob.name} ${knob.literal} -> ${literal}`, hypothesis: `${knob.name} is not at its best`,
+        });
+      }
+    };
+    api.setPolicy(tuner);
     const first = api.requests.length;
-    const dir = await folder();
+    const dir = join(REPO_ROOT, 'examples', 'tiny-lm');
     const out = await mkdtemp(join(tmpdir(), 'llm-out-'));
     dirs.push(out);
-    const result = await runCli(['run', dir, '--slots', '2', '--max-experiments', '10', '--plateau', '20', '--port', '0', '--out', out], env());
+    const result = await runCli(['run', dir, '--spec', 'study-llm.yaml', '--fresh', '--slots', '2', '--max-experiments', '10', '--plateau', '20', '--port', '0', '--out', out], env());
     assert.equal(result.code, 0, `${result.stdout}\n${result.stderr}`);
     const rows = (await readFile(join(out, 'results.tsv'), 'utf8')).trim().split('\n').slice(1);
     assert.equal(rows.length, 10);
 
     await withStore(async (store) => {
-      const study = await store.findStudyBySourceDir(dir);
+      const study = await store.findStudyBySourceDir(dir.replace(/\/$/, ''));
       const experiments = await store.listExperiments(study!.id, { limit: 100 });
       for (const e of experiments.filter((x) => x.number > 0 && x.outcome !== 'invalid')) {
         const files = [...e.diff.matchAll(/^\+\+\+ b\/(.+)$/gm)].map((m) => m[1]);
@@ -96,7 +116,7 @@ describe('the llm mutator', () => {
     });
 
     const prompts = api.requests.slice(first).map((r) => JSON.stringify(r.body));
-    assert.ok(prompts.every((p) => p.includes('Tune LEARNING_RATE and WIDTH')), 'program.md is in every prompt');
+    assert.ok(prompts.every((p) => p.includes('tiny-lm: instructions for the research agent')), 'program.md is in every prompt');
     assert.ok(prompts.every((p) => p.includes('cache_control')), 'the stable prefix is marked for caching');
     const late = prompts.at(-1)!;
     assert.match(late, /## History of this branch/);

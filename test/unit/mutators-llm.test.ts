@@ -108,7 +108,7 @@ describe('the prompt', () => {
 
 describe('cost', () => {
   it('prices tokens by kind, from the study or the model family', () => {
-    const pricing = pricingFor('claude-sonnet-4-5', undefined)!;
+    const pricing = pricingFor('claude-sonnet-4-6', undefined)!;
     assert.equal(costUsd({ inputTokens: 1_000_000, outputTokens: 0, cacheCreationTokens: 0, cacheReadTokens: 0 }, pricing), 3);
     const usage = addCall(emptyUsage('m'), { inputTokens: 100, outputTokens: 50, cacheCreationTokens: 1000, cacheReadTokens: 0 }, { inputPerMTok: 1, outputPerMTok: 2, cacheWritePerMTok: 3, cacheReadPerMTok: 4 });
     assert.equal(usage.calls, 1);

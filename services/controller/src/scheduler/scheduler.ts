@@ -587,8 +587,9 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const finished = await recordAgentMessage(this.options.store, message);
     if (finished?.status === 'stopped') finished.status = (await this.retryIfStoppedByItsMachine(finished)) ?? finished.status;
     if (finished) {
-      // An adopted run has no process to watch: its slot is free once its result is in.
-      if (this.active.get(finished.runId)?.adopted) this.active.delete(finished.runId);
+      // The slot is free once the result is in: the experiment's processes are gone by then (the agent
+      // reports after its process group ended), and waiting for the agent's own exit would idle the slot.
+      if (this.active.get(finished.runId)?.attempt === finished.attempt) this.active.delete(finished.runId);
       this.emit('run.finished', finished);
       this.nudge();
     }
