@@ -68,6 +68,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   private readonly exhaustedHeads = new Set<string>();
   /** Proposals being made in the background, per study (mutators with `ahead`). */
   private readonly proposing = new Map<string, number>();
+  /** Those proposals themselves, so that close() lets them finish before the store goes. */
+  private readonly proposals = new Set<Promise<void>>();
   /** A paused study's next try at its model, and the pause that led to it. */
   private readonly modelRetry = new Map<string, { at: number; pauseMs: number }>();
   private ticking: Promise<void> | null = null;
@@ -149,6 +151,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     await this.settled();
+    // A proposal a moment from done is let finish; one stuck retrying an unreachable model is not waited for.
+    await Promise.race([Promise.all([...this.proposals]), sleep(5000)]);
   }
 
   private async tick(): Promise<void> {
@@ -249,7 +253,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const start = Math.min(wanted, state.ahead - inFlight, room);
     for (let i = 0; i < start; i += 1) {
       this.proposing.set(study.id, (this.proposing.get(study.id) ?? 0) + 1);
-      void this.createExperiment(study, experiments, state.maxExperiments)
+      const proposal = this.createExperiment(study, experiments, state.maxExperiments)
         .then(async (outcome) => {
           if (outcome === 'exhausted' || outcome === 'taken') return;
           await this.modelAnswered(study.id);
@@ -257,8 +261,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
         .catch((error: unknown) => this.onProposalFailed(study.id, error))
         .finally(() => {
           this.proposing.set(study.id, (this.proposing.get(study.id) ?? 1) - 1);
+          this.proposals.delete(proposal);
           this.nudge();
         });
+      this.proposals.add(proposal);
     }
   }
 
