@@ -216,7 +216,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
         break;
       }
       if (outcome === 'taken') break;
-      if (outcome !== 'exhausted') await this.modelAnswered(study.id);
+      if (outcome !== 'exhausted') await this.modelAnswered(study);
       if (outcome === 'exhausted') {
         if (progress.pending === 0 && this.activeRunCount(study.id) === 0 && queued === 0) {
           await this.requestStop(study.id, 'search exhausted: every change the mutator can make from the head was tried', 'completed');
@@ -256,7 +256,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       const proposal = this.createExperiment(study, experiments, state.maxExperiments)
         .then(async (outcome) => {
           if (outcome === 'exhausted' || outcome === 'taken') return;
-          await this.modelAnswered(study.id);
+          await this.modelAnswered(study);
         })
         .catch((error: unknown) => this.onProposalFailed(study.id, error))
         .finally(() => {
@@ -268,9 +268,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     }
   }
 
-  /** The model answered: a paused study resumes. */
-  private async modelAnswered(studyId: string): Promise<void> {
-    if (!this.modelRetry.delete(studyId)) return;
+  /** The model answered: a paused study resumes (also one paused by an earlier process of this controller). */
+  private async modelAnswered(seen: StudyRow): Promise<void> {
+    const studyId = seen.id;
+    if (!this.modelRetry.delete(studyId) && seen.status !== 'paused') return;
     const study = await this.options.store.getStudy(studyId);
     if (study?.status !== 'paused') return;
     await this.options.store.updateStudy(studyId, { status: 'running', pausedReason: null });
