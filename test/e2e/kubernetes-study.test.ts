@@ -115,7 +115,8 @@ describe('studies on Kubernetes', () => {
       AUTORESEARCH_EXECUTOR: 'kubernetes',
       AUTORESEARCH_K8S_NAMESPACE: namespace,
       AUTORESEARCH_K8S_START_TIMEOUT_SECONDS: String(startTimeoutSeconds),
-      AUTORESEARCH_LOST_RETRIES: '2',
+      // Enough for one run to meet all three infrastructure faults in a row and still be retried.
+      AUTORESEARCH_LOST_RETRIES: '4',
       AUTORESEARCH_CONTROLLER_ID: id,
       PATH: process.env.PATH,
     });
