@@ -194,6 +194,14 @@ describe('the llm mutator', () => {
     });
   });
 
+  it('refuses an llm study without ANTHROPIC_API_KEY, naming the field, and creates nothing', { timeout: 60_000 }, async () => {
+    const dir = await folder();
+    const result = await runCli(['run', dir, '--slots', '1', '--port', '0'], { ...env(), ANTHROPIC_API_KEY: '' });
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /mutator\.kind: "llm" needs ANTHROPIC_API_KEY/);
+    assert.equal(await withStore((store) => store.findStudyBySourceDir(dir)), undefined);
+  });
+
   it('stops a study once its model has cost maxCostUsd', { timeout: 120_000 }, async () => {
     api.setPolicy(changeOneConstantPolicy);
     const dir = await folder('  maxCostUsd: 0.001\n');

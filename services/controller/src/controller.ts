@@ -12,6 +12,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Executor } from './executors/executor.js';
 import { KubernetesExecutor } from './executors/kubernetes/kubernetes-executor.js';
 import { admitKubernetesSpec } from './executors/kubernetes/admit-spec.js';
+import { admitLlmSpec } from './mutators/llm/admit-llm-spec.js';
 import { loadKubeConfig } from './executors/kubernetes/kube-config.js';
 import { LocalExecutor } from './executors/local/local-executor.js';
 import { Scheduler } from './scheduler/scheduler.js';
@@ -139,7 +140,10 @@ export async function startController(options: ControllerOptions): Promise<Runni
       auth: options.auth === 'open' ? { mode: 'open' } : storeTokenAuth(store),
       heartbeatSeconds: Math.max(0.5, Math.min(5, env.heartbeatTimeoutSeconds / 4)),
       metrics,
-      ...(executor.placement === 'pool' ? { admitSpec: admitKubernetesSpec } : {}),
+      admitSpec: (spec) => {
+        admitLlmSpec(spec, env.anthropic.apiKey);
+        if (executor.placement === 'pool') admitKubernetesSpec(spec);
+      },
     },
     { loggerInstance: log },
   );

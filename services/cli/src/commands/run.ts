@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import type { ControllerEnv } from '../../../controller/src/config.js';
 import { startController, type RunningController } from '../../../controller/src/controller.js';
+import { admitLlmSpec } from '../../../controller/src/mutators/llm/admit-llm-spec.js';
 import { describeCapacity } from '../../../controller/src/executors/executor.js';
 import { InvalidInputError } from '../../../controller/src/errors.js';
 import { writeStudyOutputs } from '../../../controller/src/exports/study-exports.js';
@@ -59,6 +60,7 @@ async function createOrResume(store: Store, loaded: Awaited<ReturnType<typeof lo
 
 export async function runCommand(dir: string, options: RunOptions, env: ControllerEnv): Promise<number> {
   const loaded = await loadStudyFolder(dir, options.spec);
+  admitLlmSpec(loaded.spec, env.anthropic.apiKey);
   const outDir = options.out ?? stateDir(loaded.dir);
   await mkdir(stateDir(loaded.dir), { recursive: true });
   const log = pino({ level: env.logLevel }, pino.destination({ dest: join(stateDir(loaded.dir), 'controller.log'), sync: false, mkdir: true }));

@@ -252,7 +252,7 @@ export class KubernetesExecutor implements PoolExecutor {
       // Unreachable or overloaded: run it again later. Refused (RBAC, quota, admission): retrying the same
       // request cannot help, so the run fails with the server's words.
       const transient = error instanceof KubeCallError && error.transient;
-      await kubeCall('delete a token Secret', () => this.core.deleteNamespacedSecret({ namespace: this.namespace, name: runTokenSecretName(ids.runId, ids.attempt) }), { notFoundOk: true }).catch(() => {});
+      await this.deleteSecret(ids);
       this.report(name, ids, { status: 'lost', reason, retry: transient }, null, null, []);
     }
   }
