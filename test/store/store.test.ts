@@ -544,6 +544,24 @@ for (const target of targets) {
         const other = await store.moveBranchHead(seeded.branch.id, { revisionId: seeded.revisionId, experimentId: experiment.id, score: 1.5, values: [1.5] });
         assert.equal(other?.headScore, 1.5);
       });
+
+      it('starts every branch from the baseline, and keeps its spread, in the decision\'s own transaction', async () => {
+        const seeded = await seedStudy(store);
+        const second = await store.createBranch({ id: randomUUID(), studyId: seeded.study.id, index: 1, headRevisionId: seeded.revisionId });
+        const baseline = await addExperiment(store, seeded, 1);
+        const head = { branchId: seeded.branch.id, revisionId: seeded.revisionId, experimentId: baseline.id, score: 2, values: [1.9, 2.1] };
+        const decided = await store.decideExperiment({
+          experimentId: baseline.id, outcome: 'baseline', reason: 'baseline', score: 2, peakMemoryMb: null, stats: null,
+          newHead: head, baseline: { noiseSigma: 0.14 },
+        });
+        assert.equal(decided, true);
+        for (const branch of await store.listBranches(seeded.study.id)) {
+          assert.equal(branch.headExperimentId, baseline.id, `branch ${branch.index}`);
+          assert.deepEqual(branch.headValues, [1.9, 2.1], `branch ${branch.index}`);
+        }
+        assert.equal((await store.getBranch(second.id))?.headScore, 2);
+        assert.equal((await store.getStudy(seeded.study.id))?.noiseSigma, 0.14);
+      });
     });
 
     describe('logs, metrics and events', () => {

@@ -381,6 +381,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
         peakMemoryMb: decision.peakMemoryMb,
         stats: decision.stats,
         newHead,
+        baseline: decision.outcome === 'baseline' ? { noiseSigma: decision.noise?.sigma ?? null } : undefined,
       });
       if (!applied) continue;
       decidedAny = true;
@@ -388,13 +389,6 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
         const moved = await reapplyProposalsMadeAhead(store, { studyId: study.id, spec: study.spec, branchId: branch.id, headRevisionId: newHead.revisionId });
         if (moved.reapplied.length > 0 || moved.dropped.length > 0) {
           await store.appendEvent(study.id, 'experiments.reapplied', { head: newHead.revisionId, reapplied: moved.reapplied, dropped: moved.dropped });
-        }
-      }
-      if (decision.outcome === 'baseline' && newHead) {
-        await store.updateStudy(study.id, { noiseSigma: decision.noise?.sigma ?? null });
-        // Every branch starts from the same measured baseline.
-        for (const other of await store.listBranches(study.id)) {
-          if (other.id !== branch.id) await store.moveBranchHead(other.id, newHead);
         }
       }
       const decided = (await store.getExperiment(experiment.id)) ?? experiment;
@@ -416,11 +410,13 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
    * head is the baseline, its own values already carry that spread; passing it again would count it twice.
    */
   private async noiseFor(study: StudyRow, branch: BranchRow): Promise<{ sigma: number; degreesOfFreedom: number } | null> {
-    if (study.noiseSigma === null) return null;
+    // Read afresh: the baseline may have been decided earlier in this very tick.
+    const noiseSigma = (await this.options.store.getStudy(study.id))?.noiseSigma ?? null;
+    if (noiseSigma === null) return null;
     const baseline = await this.options.store.getExperimentByNumber(study.id, 0);
     if (!baseline || branch.headExperimentId === baseline.id) return null;
     const n = baseline.stats?.nCandidate ?? 0;
-    return n >= 2 ? { sigma: study.noiseSigma, degreesOfFreedom: n - 1 } : null;
+    return n >= 2 ? { sigma: noiseSigma, degreesOfFreedom: n - 1 } : null;
   }
 
   /** A stopping study takes no new runs; its running ones are asked to stop and are recorded as stopped. */

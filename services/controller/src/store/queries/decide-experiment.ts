@@ -3,7 +3,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { NotFoundError } from '../../errors.js';
 import type { StoreDb } from '../db.js';
-import { experiments, type DecisionStats, type ExperimentOutcome } from '../schema.js';
+import { branches, experiments, studies, type DecisionStats, type ExperimentOutcome } from '../schema.js';
 import { moveBranchHead, type BranchHead } from './branches.js';
 import { appendEventInTransaction } from './events.js';
 
@@ -16,6 +16,12 @@ export interface ExperimentDecision {
   stats: DecisionStats | null;
   /** Given when the candidate becomes the branch's head (a keep, or a baseline). */
   newHead?: BranchHead & { branchId: string };
+  /**
+   * Given for a study's baseline: every branch starts from its head, and the study keeps its measured
+   * run-to-run spread. Part of the same transaction, so a controller killed right after the decision
+   * never leaves a branch without a head for the next controller to trip over.
+   */
+  baseline?: { noiseSigma: number | null };
 }
 
 /**
@@ -41,6 +47,13 @@ export async function decideExperiment(db: StoreDb, decision: ExperimentDecision
     const { newHead } = decision;
     if (newHead && !(await moveBranchHead(tx, newHead.branchId, newHead))) {
       throw new NotFoundError(`branch ${newHead.branchId}`); // rolls the decision back with it
+    }
+    if (newHead && decision.baseline) {
+      await tx
+        .update(branches)
+        .set({ headRevisionId: newHead.revisionId, headExperimentId: newHead.experimentId, headScore: newHead.score, headValues: newHead.values })
+        .where(eq(branches.studyId, experiment.studyId));
+      await tx.update(studies).set({ noiseSigma: decision.baseline.noiseSigma }).where(eq(studies.id, experiment.studyId));
     }
     await appendEventInTransaction(tx, experiment.studyId, 'experiment.decided', {
       experimentId: experiment.id,
