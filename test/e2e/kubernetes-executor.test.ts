@@ -213,6 +213,21 @@ describe('Kubernetes executor', () => {
     assert.equal(gone.verdict?.status === 'lost' && gone.verdict.retry, true);
   });
 
+  it('judges a lost node and an OOM kill on the pod even when the pod watch lags behind the Job watch', async () => {
+    const executor = await startExecutor();
+    kube.inject.watchLag('pods', 2000);
+    try {
+      kube.inject.nextJobs(1, 'nodeLost');
+      const lost = await launchAndWait(executor, launchFor({ spec: spec({ AGENT_SCRIPT: 'sleep 30' }) }));
+      assert.match(lost.verdict?.reason ?? '', /^NodeLost: its node was lost/);
+      kube.inject.nextJobs(1, 'oomKilled');
+      const oom = await launchAndWait(executor, launchFor({ spec: spec({ AGENT_SCRIPT: 'sleep 30' }) }));
+      assert.deepEqual(oom.verdict, { status: 'crashed', reason: 'OOM: the container was killed for running out of memory' });
+    } finally {
+      kube.inject.watchLag('pods', 0);
+    }
+  });
+
   it('gives up on an unschedulable pod after the start timeout, deletes its Job and retries it when configured to', async () => {
     const executor = await startExecutor({ startTimeoutSeconds: 0.5, onStartTimeout: 'retry' });
     kube.inject.nextJobs(1, 'unschedulable');

@@ -38,6 +38,8 @@ export interface FaultInjection {
   nextJobs(count: number, fault: Fault): void;
   /** The Job with this name, whenever it is created, gets `fault`. */
   job(name: string, fault: Fault): void;
+  /** Watches of this resource deliver their events `ms` late from now on (0 ends it): watches are independent streams. */
+  watchLag(plural: 'jobs' | 'pods', ms: number): void;
 }
 
 export interface KubeApiServer {
@@ -83,6 +85,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
 
   const queuedFaults: Fault[] = [];
   const namedFaults = new Map<string, Fault>();
+  const watchLags = new Map<string, number>();
   const faultFor = (job: KubeObject): Fault | undefined => {
     const labelled = job.metadata.labels?.[FAULT_LABEL] ?? job.spec?.template?.metadata?.labels?.[FAULT_LABEL];
     if (FAULTS.includes(labelled)) return labelled as Fault;
@@ -119,7 +122,10 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
           const timeout = query.get('timeoutSeconds');
           return serveWatch(
             store,
-            { type: route.type, namespace: route.namespace, resourceVersion: query.get('resourceVersion'), timeoutSeconds: timeout ? Number(timeout) : undefined, matches },
+            {
+              type: route.type, namespace: route.namespace, resourceVersion: query.get('resourceVersion'), timeoutSeconds: timeout ? Number(timeout) : undefined, matches,
+              lagMs: () => watchLags.get(route.type.plural) ?? 0,
+            },
             response,
             streams,
           );
@@ -233,6 +239,9 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
       },
       job(name, fault) {
         namedFaults.set(name, fault);
+      },
+      watchLag(plural, ms) {
+        watchLags.set(plural, ms);
       },
     },
     async close() {

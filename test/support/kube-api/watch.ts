@@ -10,13 +10,24 @@ export interface WatchRequest {
   resourceVersion: string | null;
   timeoutSeconds: number | undefined;
   matches(object: KubeObject): boolean;
+  /** Holds back this stream's events (in order), as a slow or congested watch connection does. */
+  lagMs?: () => number;
 }
 
 export function serveWatch(store: ObjectStore, request: WatchRequest, response: ServerResponse, streams: Set<ServerResponse>): void {
   response.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' });
   // The apiserver sends its headers at once, before any event: clients (the informers among them) wait for them.
   response.flushHeaders();
-  const send = (type: WatchEventType | 'ERROR', object: unknown) => response.write(`${JSON.stringify({ type, object })}\n`);
+  const write = (line: string) => {
+    if (!response.writableEnded) response.write(line);
+  };
+  const send = (type: WatchEventType | 'ERROR', object: unknown) => {
+    const line = `${JSON.stringify({ type, object })}\n`;
+    const lag = request.lagMs?.() ?? 0;
+    // Timers of equal delay fire in the order they were set, so a lagging stream keeps its order.
+    if (lag > 0) setTimeout(() => write(line), lag);
+    else write(line);
+  };
   const inScope = (object: KubeObject) => request.namespace === undefined || object.metadata.namespace === request.namespace;
 
   let from = Number(request.resourceVersion ?? '0');

@@ -23,7 +23,7 @@ import { buildRunJob, buildRunTokenSecret } from './build-job.js';
 import { allocatableGpus, podGpus } from './gpu-pool.js';
 import { describeKubeError, kubeCall, KubeCallError } from './kube-calls.js';
 import { runJobName, runTokenSecretName, toLabelValue } from './names.js';
-import { observeRun, sameProblem, type SeenPod, type StartProblem } from './observe-run.js';
+import { observeRun, sameProblem, type RunObservation, type SeenPod, type StartProblem } from './observe-run.js';
 
 /** Every run Job and pod carries these (see runLabels); the watches see nothing else. */
 const RUN_SELECTOR = 'app.kubernetes.io/managed-by=autoresearch,app.kubernetes.io/name=autoresearch-agent';
@@ -32,6 +32,8 @@ const ATTEMPT_LABEL = 'autoresearch.dev/attempt';
 const STUDY_LABEL = 'autoresearch.dev/study';
 /** A token Secret without its Job is left this long: another replica may be between creating the two. */
 const STRAY_SECRET_AGE_MS = 10 * 60_000;
+/** How long a failed Job whose pod is already gone waits for the pod watch to bring that pod's last status. */
+const POD_WATCH_GRACE_MS = 10_000;
 
 export interface KubernetesExecutorOptions {
   kubeConfig: KubeConfig;
@@ -69,6 +71,8 @@ export class KubernetesExecutor implements PoolExecutor {
   private readonly launching = new Map<string, Launching>();
   /** The last state seen of each Job's pod, by Job name, kept after the pod is deleted. */
   private readonly seenPods = new Map<string, SeenPod>();
+  /** Job uid → since when its failure waits for its pod's last status on the pod watch. */
+  private readonly awaitingPod = new Map<string, number>();
   /** A start problem first seen at `since`, by Job uid. */
   private readonly problems = new Map<string, { problem: StartProblem; since: number }>();
   /** Job uids whose end was reported or that this executor deleted: nothing more to say about them. */
@@ -283,6 +287,7 @@ export class KubernetesExecutor implements PoolExecutor {
     }
     this.settled.delete(uid);
     this.problems.delete(uid);
+    this.awaitingPod.delete(uid);
     this.seenPods.delete(name);
   }
 
@@ -313,7 +318,8 @@ export class KubernetesExecutor implements PoolExecutor {
       const ids = runOf(job);
       // The list is a snapshot and this loop awaits: a Job deleted meanwhile is the delete handler's.
       if (!ids || this.settled.has(uid) || this.jobs?.get(name, this.namespace)?.metadata?.uid !== uid) continue;
-      const observed = observeRun(job, this.seenPods.get(name));
+      const observed = await this.observeWithFreshPod(job, observeRun(job, this.seenPods.get(name)), now);
+      if (observed === 'wait') continue;
       if (observed.phase === 'running') {
         this.problems.delete(uid);
         continue;
@@ -349,6 +355,46 @@ export class KubernetesExecutor implements PoolExecutor {
       this.report(name, ids, observed.verdict, observed.exitCode, observed.signal, lastOutput);
       await this.deleteSecret(ids);
     }
+  }
+
+  /**
+   * The Job and pod watches deliver independently: the job controller fails a Job because its pod failed
+   * (a lost node, the OOM killer), yet the Job's event can arrive first. Judged on the Job alone, that
+   * would read as a plain Job failure; so a Job that failed while its pod was not yet seen to end is judged
+   * again on its pod as the API server has it now. A pod already deleted (a lost node's pod is) is waited
+   * for on the watch, whose DELETED event carries its last status, for at most POD_WATCH_GRACE_MS.
+   */
+  private async observeWithFreshPod(job: V1Job, observed: RunObservation, now: number): Promise<RunObservation | 'wait'> {
+    const name = job.metadata?.name ?? '';
+    const uid = job.metadata?.uid ?? '';
+    const seen = this.seenPods.get(name);
+    const phase = seen?.pod.status?.phase;
+    if (observed.phase !== 'ended' || !observed.verdict || seen?.deleted || phase === 'Failed' || phase === 'Succeeded') {
+      this.awaitingPod.delete(uid);
+      return observed;
+    }
+    let pods: V1Pod[] = [];
+    try {
+      const list = await kubeCall(`list the pods of the Job ${name}`, () =>
+        this.core.listNamespacedPod({ namespace: this.namespace, labelSelector: `batch.kubernetes.io/job-name=${name}` }));
+      pods = list?.items ?? [];
+    } catch (error) {
+      this.options.log.warn({ err: error, job: name }, 'could not read the pods of a failed Job; judging it on the Job alone');
+    }
+    const pod = pods.sort((a, b) => created(b) - created(a))[0];
+    if (pod) {
+      this.awaitingPod.delete(uid);
+      if (this.seenPods.get(name) === seen) this.seenPods.set(name, { pod, deleted: false });
+      return observeRun(job, { pod, deleted: false });
+    }
+    const since = this.awaitingPod.get(uid) ?? now;
+    if (now - since >= POD_WATCH_GRACE_MS) {
+      this.awaitingPod.delete(uid);
+      return observed;
+    }
+    this.awaitingPod.set(uid, since);
+    setTimeout(() => this.reconcileSoon(), POD_WATCH_GRACE_MS - (now - since) + 10).unref();
+    return 'wait';
   }
 
   private report(name: string, ids: RunIds, verdict: RunVerdict | undefined, exitCode: number | null, signal: string | null, lastOutput: string[]): void {
