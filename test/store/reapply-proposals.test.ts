@@ -4,11 +4,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { reapplyProposalsMadeAhead } from '../../services/controller/src/scheduler/reapply-proposals.js';
+import { reapplyProposalsMadeAhead, reapplyStaleProposals } from '../../services/controller/src/scheduler/reapply-proposals.js';
 import { openStore } from '../../services/controller/src/store/open-store.js';
 import type { Store } from '../../services/controller/src/store/store.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
-import { claimRequest, seedStudy, spec } from './fixtures.js';
+import { addExperiment, claimRequest, seedStudy, spec } from './fixtures.js';
 
 const OLD_HEAD = 'LR = 0.01\nWD = 0.1\nDEPTH = 4\n';
 const NEW_HEAD = 'LR = 0.02\nWD = 0.1\nDEPTH = 4\n';
@@ -74,5 +74,38 @@ describe('re-applying proposals made ahead', () => {
       assert.match(now.diff, /^-(WD = 0\.1|DEPTH = 4)$/m);
     }
     assert.equal(outcome.dropped.length, lr.id === started.id ? 0 : 1);
+  });
+
+  it('sweeps up proposals left on a head that moved without a re-apply, once', async () => {
+    const seeded = await seedStudy(store);
+    const file = (content: string) => [{ path: 'train.py', content: Buffer.from(content), mode: 0o644 }];
+    const oldHead = await store.putRevision(file(OLD_HEAD));
+    const newHead = await store.putRevision(file(NEW_HEAD));
+    const baseline = await addExperiment(store, seeded, 1);
+    await store.moveBranchHead(seeded.branch.id, { revisionId: oldHead, experimentId: baseline.id, score: 1, values: [1] });
+    const candidate = await store.putRevision(file(OLD_HEAD.replace('WD = 0.1', 'WD = 0.05')));
+    const proposal = await store.createExperiment({
+      id: randomUUID(), studyId: seeded.study.id, branchId: seeded.branch.id, parentRevisionId: oldHead, candidateRevisionId: candidate,
+      hypothesis: 'h', variable: 'WD', description: 'WD 0.1 -> 0.05', changeKey: 'k-wd', diff: '', repeats: 1,
+      runIds: [randomUUID()], edits: [{ path: 'train.py', search: 'WD = 0.1', replace: 'WD = 0.05' }],
+    });
+    const sweep = async () => {
+      const study = (await store.getStudy(seeded.study.id))!;
+      return reapplyStaleProposals(store, {
+        study: { ...study, spec },
+        experiments: await store.listExperiments(study.id, { limit: 1000 }),
+        queuedRuns: await store.listRunsByStatus(study.id, 'queued'),
+      });
+    };
+    assert.deepEqual(await sweep(), [], 'nothing is stale while the head stays');
+
+    // The head moves as a controller killed right after its keep leaves it: no re-apply ran.
+    await store.moveBranchHead(seeded.branch.id, { revisionId: newHead, experimentId: baseline.id, score: 0.5, values: [0.5] });
+    const swept = await sweep();
+    assert.deepEqual(swept.map((s) => ({ branchId: s.branchId, head: s.headRevisionId, reapplied: s.outcome.reapplied })), [
+      { branchId: seeded.branch.id, head: newHead, reapplied: [proposal.number] },
+    ]);
+    assert.equal((await store.getExperiment(proposal.id))?.parentRevisionId, newHead);
+    assert.deepEqual(await sweep(), [], 'a second sweep finds nothing left');
   });
 });

@@ -5,6 +5,7 @@ import type { StudySpec } from '../../../../schemas/src/study-spec.js';
 import { applyEdits, EditError } from '../mutators/edits/apply-edits.js';
 import { normalizedDiffHash } from '../mutators/llm/validate-proposal.js';
 import { diffRevisions } from '../revisions/diff.js';
+import type { ExperimentRow, RunRow, StudyRow } from '../store/schema.js';
 import type { Store } from '../store/store.js';
 
 export interface ReapplyOutcome {
@@ -65,4 +66,28 @@ export async function reapplyProposalsMadeAhead(
     }
   }
   return outcome;
+}
+
+/**
+ * Proposals made ahead that have not started, on a branch whose head has moved since they were made, are
+ * re-applied to that head. A keep does this itself; this sweep finds the ones it could not see: made by
+ * another replica in that same moment, or left by a controller that died between its keep and the re-apply.
+ * `experiments` and `queuedRuns` are the study's, as the caller has just read them.
+ */
+export async function reapplyStaleProposals(
+  store: Store,
+  input: { study: StudyRow; experiments: ExperimentRow[]; queuedRuns: RunRow[] },
+): Promise<Array<{ branchId: string; headRevisionId: string; outcome: ReapplyOutcome }>> {
+  const waiting = new Set(input.queuedRuns.map((r) => r.experimentId));
+  const madeAhead = input.experiments.filter((e) => e.status === 'pending' && e.edits && e.number > 0 && waiting.has(e.id));
+  if (madeAhead.length === 0) return [];
+  const results = [];
+  for (const branch of await store.listBranches(input.study.id)) {
+    if (!madeAhead.some((e) => e.branchId === branch.id && e.parentRevisionId !== branch.headRevisionId)) continue;
+    const outcome = await reapplyProposalsMadeAhead(store, {
+      studyId: input.study.id, spec: input.study.spec, branchId: branch.id, headRevisionId: branch.headRevisionId,
+    });
+    results.push({ branchId: branch.id, headRevisionId: branch.headRevisionId, outcome });
+  }
+  return results;
 }

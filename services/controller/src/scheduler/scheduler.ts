@@ -16,7 +16,7 @@ import type { Store } from '../store/store.js';
 import type { ControllerTransport } from '../transport/controller-transport.js';
 import { createNextExperiment } from './create-experiment.js';
 import { recordAgentMessage } from './record-agent-message.js';
-import { reapplyProposalsMadeAhead } from './reapply-proposals.js';
+import { reapplyProposalsMadeAhead, reapplyStaleProposals, type ReapplyOutcome } from './reapply-proposals.js';
 import { adoptableRuns, AGENT_RESULT_SETTLE_MS, sleep, type LivenessOptions } from './liveness.js';
 import { decideExperiment, TERMINAL_RUN_STATUSES, type ExperimentDecision } from './decide-experiment.js';
 import { summarizeProgress, type StudyProgress } from './study-progress.js';
@@ -200,7 +200,19 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     if (verdict.stop && progress.pending === 0) return this.requestStop(study.id, verdict.reason, 'completed');
     if (verdict.stop) return; // max experiments created: let the pending ones finish
 
-    let queued = (await store.listRunsByStatus(study.id, 'queued')).length;
+    const queuedRuns = await store.listRunsByStatus(study.id, 'queued');
+    if (spec.mutator.kind === 'llm') {
+      // A keep re-applies the proposals made ahead itself; this finds the ones it could not see.
+      let moved = false;
+      for (const { headRevisionId, outcome } of await reapplyStaleProposals(store, { study, experiments, queuedRuns })) {
+        moved = (await this.recordReapplied(study.id, headRevisionId, outcome)) || moved;
+      }
+      if (moved) {
+        this.nudge(); // the next tick counts with the moved experiments
+        return;
+      }
+    }
+    let queued = queuedRuns.length;
     let created = progress.created;
     const freeSlots = this.freeCapacity();
     const retry = this.modelRetry.get(study.id);
@@ -227,6 +239,18 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       created += 1;
       queued += outcome.status === 'pending' ? outcome.repeats : 0;
     }
+  }
+
+  /** Re-applies a branch's proposals made ahead to its head, or drops them, and records what moved. */
+  private async reapplyToHead(study: StudyRow, branchId: string, headRevisionId: string): Promise<void> {
+    const moved = await reapplyProposalsMadeAhead(this.options.store, { studyId: study.id, spec: study.spec, branchId, headRevisionId });
+    await this.recordReapplied(study.id, headRevisionId, moved);
+  }
+
+  private async recordReapplied(studyId: string, head: string, moved: ReapplyOutcome): Promise<boolean> {
+    if (moved.reapplied.length === 0 && moved.dropped.length === 0) return false;
+    await this.options.store.appendEvent(studyId, 'experiments.reapplied', { head, reapplied: moved.reapplied, dropped: moved.dropped });
+    return true;
   }
 
   /** How many proposals to keep made ahead: `mutator.ahead` (default one per slot) for llm, none otherwise. */
@@ -386,10 +410,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       if (!applied) continue;
       decidedAny = true;
       if (decision.outcome === 'keep' && newHead && study.spec.mutator.kind === 'llm') {
-        const moved = await reapplyProposalsMadeAhead(store, { studyId: study.id, spec: study.spec, branchId: branch.id, headRevisionId: newHead.revisionId });
-        if (moved.reapplied.length > 0 || moved.dropped.length > 0) {
-          await store.appendEvent(study.id, 'experiments.reapplied', { head: newHead.revisionId, reapplied: moved.reapplied, dropped: moved.dropped });
-        }
+        await this.reapplyToHead(study, branch.id, newHead.revisionId);
       }
       const decided = (await store.getExperiment(experiment.id)) ?? experiment;
       const progress = summarizeProgress(
