@@ -1,7 +1,8 @@
 // How much time the loop itself costs per run: a study whose runs do almost nothing, driven through the
 // real CLI, controller and agents. Overhead per run = (wall time × slots − time spent in the scripts) / runs.
 //
-//   npm run build && npx tsx bench/loop-overhead.ts [--experiments 60] [--slots 2] [--database pglite|postgres]
+//   npm run build && npx tsx bench/loop-overhead.ts [--experiments 60] [--slots 2] [--database pglite|postgres] [--cold-agents]
+//   --cold-agents: AUTORESEARCH_WARM_AGENTS=0, every agent forked when its run starts (to compare)
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,7 @@ const { values } = parseArgs({
     experiments: { type: 'string', default: '60' },
     slots: { type: 'string', default: '2' },
     database: { type: 'string', default: 'pglite' },
+    'cold-agents': { type: 'boolean', default: false },
   },
 });
 const experiments = Number(values.experiments);
@@ -58,7 +60,7 @@ async function main(): Promise<void> {
     const child = spawn(process.execPath, ['bin/autoresearch.js', 'run', dir, '--slots', String(slots),
       '--max-experiments', String(experiments), '--port', '0'], {
       stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...process.env, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) },
+      env: { ...process.env, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), AUTORESEARCH_WARM_AGENTS: values['cold-agents'] ? '0' : '1' },
     });
     child.on('close', resolve);
   });

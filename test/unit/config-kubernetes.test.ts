@@ -110,3 +110,15 @@ describe('readControllerEnv: Kubernetes settings', () => {
     });
   });
 });
+
+describe('readControllerEnv: warm agents', () => {
+  it('forks agents ahead by default, and not with AUTORESEARCH_WARM_AGENTS=0', () => {
+    assert.equal(readControllerEnv({}).warmAgents, true);
+    assert.equal(readControllerEnv({ AUTORESEARCH_WARM_AGENTS: '1' }).warmAgents, true);
+    assert.equal(readControllerEnv({ AUTORESEARCH_WARM_AGENTS: '0' }).warmAgents, false);
+  });
+
+  it('refuses anything but 0 or 1, quoting it', () => {
+    assertRefused({ AUTORESEARCH_WARM_AGENTS: 'yes' }, 'AUTORESEARCH_WARM_AGENTS', 'yes');
+  });
+});

@@ -31,8 +31,9 @@ export const USAGE = `usage: autoresearch-agent --run-id ID --controller-url URL
                           [--result-give-up-seconds N] [--work-root DIR]
   environment: ${TOKEN_ENV} (the run's bearer token, required)`;
 
-export function loadAgentConfig(argv: readonly string[]): AgentConfig {
-  return parseAgentConfig(argv, process.env);
+/** `given.token`: the token a standby agent was handed over its IPC channel instead of its environment. */
+export function loadAgentConfig(argv: readonly string[], given: { token?: string } = {}): AgentConfig {
+  return parseAgentConfig(argv, given.token === undefined ? process.env : { ...process.env, [TOKEN_ENV]: given.token });
 }
 
 export function parseAgentConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): AgentConfig {

@@ -103,7 +103,7 @@ async function requestOnce(url: URL, token: string, timeoutMs: number, abandon?:
   }
 }
 
-function checkAssignment(body: unknown, runId: string): RunAssignment {
+export function checkAssignment(body: unknown, runId: string): RunAssignment {
   const checked = validateWithDefaults<RunAssignment>(RunAssignment, body);
   if (!checked.ok) {
     throw new AssignmentFetchError('invalid', `the assignment does not match the RunAssignment schema:\n${formatFieldErrors(checked.errors)}`);

@@ -1,5 +1,6 @@
-// The agent: one process per run. Started by the controller as a child process (embedded mode) or in a
-// Kubernetes pod; it fetches its assignment, runs it, reports, and exits.
+// The agent: one process per run. Started by the controller as a child process (embedded mode, possibly
+// ahead of its run as a warm standby: standby.ts) or in a Kubernetes pod; it fetches its assignment,
+// runs it, reports, and exits.
 //   exit 0: a result was delivered, whatever the run's status
 //   exit 1: no result could be delivered (assignment refused or unreachable, controller gone)
 //   exit 2: bad arguments or environment
@@ -8,9 +9,9 @@ import { pathToFileURL } from 'node:url';
 import { loadAgentConfig, type AgentConfig } from './config.js';
 import { AgentConfigError, TransportClosedError } from './errors.js';
 import { executeRun } from './execute-run.js';
-import { fetchAssignment } from './fetch-assignment.js';
+import { checkAssignment, fetchAssignment } from './fetch-assignment.js';
+import { awaitStandbyRun, isStandby } from './standby.js';
 import { createIpcTransport } from './transport/ipc-transport.js';
-import { createNatsTransport } from './transport/nats-transport.js';
 import type { AgentTransport } from './transport/transport.js';
 
 export const EXIT_DELIVERED = 0;
@@ -20,8 +21,16 @@ export const EXIT_USAGE = 2;
 /** Runs one agent to the end and returns its exit code. */
 export async function runAgent(argv: readonly string[]): Promise<number> {
   let config: AgentConfig;
+  let handedOver: unknown;
   try {
-    config = loadAgentConfig(argv);
+    if (isStandby(argv)) {
+      const standby = await awaitStandbyRun(argv);
+      if (standby === null) return EXIT_DELIVERED; // dismissed before any run was given: nothing to report
+      config = loadAgentConfig(standby.argv, { token: standby.token });
+      handedOver = standby.assignment;
+    } else {
+      config = loadAgentConfig(argv);
+    }
   } catch (error) {
     return fail(error, 'agent', EXIT_USAGE);
   }
@@ -31,7 +40,8 @@ export async function runAgent(argv: readonly string[]): Promise<number> {
   try {
     transport =
       config.transport === 'nats' && config.natsUrl !== undefined
-        ? createNatsTransport({
+        ? // Loaded only when used: an embedded agent should not pay for the NATS client at every start.
+          (await import('./transport/nats-transport.js')).createNatsTransport({
             servers: config.natsUrl,
             runId: config.runId,
             token: config.token,
@@ -63,9 +73,11 @@ export async function runAgent(argv: readonly string[]): Promise<number> {
   process.on('SIGINT', onSignal);
 
   try {
-    const assignment = await fetchAssignment(config, undefined, lost.signal).catch((error: unknown) => {
-      throw lost.signal.aborted ? new TransportClosedError(String(lost.signal.reason)) : error;
-    });
+    const assignment = handedOver !== undefined
+      ? checkAssignment(handedOver, config.runId)
+      : await fetchAssignment(config, undefined, lost.signal).catch((error: unknown) => {
+        throw lost.signal.aborted ? new TransportClosedError(String(lost.signal.reason)) : error;
+      });
     const result = await executeRun({
       assignment,
       transport,

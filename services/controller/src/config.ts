@@ -16,6 +16,8 @@ export interface ControllerEnv {
   logLevel: string;
   /** What an agent process inherits from the controller's environment; nothing else crosses over. */
   agentBaseEnv: Record<string, string>;
+  /** Embedded mode forks each slot's next agent ahead of its run (AUTORESEARCH_WARM_AGENTS=1, the default; 0 turns it off). */
+  warmAgents: boolean;
   /** Where runs execute (AUTORESEARCH_EXECUTOR, or `serve --executor`): processes here, or Kubernetes Jobs. */
   executor: 'local' | 'kubernetes';
   kubernetes: KubernetesSettings;
@@ -101,13 +103,15 @@ export function readControllerEnv(env: NodeJS.ProcessEnv = process.env): Control
   if (!/^[A-Za-z0-9_.:-]{1,100}$/.test(controllerId)) {
     throw new ConfigError('AUTORESEARCH_CONTROLLER_ID must be 1 to 100 letters, digits, or _ . : -');
   }
+  const warmAgents = env.AUTORESEARCH_WARM_AGENTS?.trim() || '1';
+  if (warmAgents !== '0' && warmAgents !== '1') throw new ConfigError(`AUTORESEARCH_WARM_AGENTS must be 0 or 1 (got ${warmAgents})`);
   const executor = env.AUTORESEARCH_EXECUTOR?.trim() || 'local';
   if (executor !== 'local' && executor !== 'kubernetes') {
     throw new ConfigError(`AUTORESEARCH_EXECUTOR must be local or kubernetes (got ${executor})`);
   }
   return {
     databaseUrl, natsUrl, heartbeatTimeoutSeconds, lostRetries, controllerId,
-    cudaVisibleDevices: env.CUDA_VISIBLE_DEVICES, logLevel, agentBaseEnv,
+    cudaVisibleDevices: env.CUDA_VISIBLE_DEVICES, logLevel, agentBaseEnv, warmAgents: warmAgents === '1',
     executor, kubernetes: readKubernetesSettings(env, natsUrl),
     anthropic: {
       apiKey: env.ANTHROPIC_API_KEY?.trim() || undefined,

@@ -117,8 +117,11 @@ export async function startController(options: ControllerOptions): Promise<Runni
       onAgentOutput: (runId, line) => log.warn({ runId }, `agent: ${line}`),
       baseEnv: env.agentBaseEnv,
       workRoot: options.workRoot,
+      warmAgents: env.warmAgents,
     });
   }
+  // Agents beat four times per timeout, so one late beat never gets a live run declared lost.
+  const heartbeatSeconds = Math.max(0.5, Math.min(5, env.heartbeatTimeoutSeconds / 4));
   const scheduler = new Scheduler({
     store,
     executor,
@@ -131,6 +134,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
       model: { apiKey: env.anthropic.apiKey, baseUrl: env.anthropic.baseUrl, retryBudgetMs: env.anthropic.retrySeconds * 1000, log },
     },
     modelPauseSeconds: env.anthropic.pauseSeconds,
+    heartbeatSeconds,
     studyIds: options.studyIds,
   });
   const app = await buildApp(
@@ -138,7 +142,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
       store,
       scheduler,
       auth: options.auth === 'open' ? { mode: 'open' } : storeTokenAuth(store),
-      heartbeatSeconds: Math.max(0.5, Math.min(5, env.heartbeatTimeoutSeconds / 4)),
+      heartbeatSeconds,
       metrics,
       admitSpec: (spec) => {
         admitLlmSpec(spec, env.anthropic.apiKey);

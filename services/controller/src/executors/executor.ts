@@ -1,5 +1,6 @@
 // The seam between the scheduler and where runs execute: child processes on this machine (slots), or
 // Kubernetes Jobs drawing on a cluster's GPU pool that every controller replica shares.
+import type { RunAssignment } from '../../../../schemas/src/messages.js';
 import type { StudySpec } from '../../../../schemas/src/study-spec.js';
 
 export interface Slot {
@@ -21,6 +22,11 @@ export interface RunLaunch {
   spec: StudySpec;
   branchIndex: number;
   experimentNumber: number;
+  /**
+   * Builds the run's assignment, for an executor that hands it to an agent it already has running (a warm
+   * embedded agent) instead of having the agent fetch it over HTTP.
+   */
+  assignment?: () => Promise<RunAssignment>;
 }
 
 /**

@@ -19,6 +19,7 @@ import { recordAgentMessage } from './record-agent-message.js';
 import { reapplyProposalsMadeAhead, reapplyStaleProposals, type ReapplyOutcome } from './reapply-proposals.js';
 import { adoptableRuns, AGENT_RESULT_SETTLE_MS, sleep, type LivenessOptions } from './liveness.js';
 import { decideExperiment, TERMINAL_RUN_STATUSES, type ExperimentDecision } from './decide-experiment.js';
+import { buildRunAssignment } from './run-assignment.js';
 import { summarizeProgress, type StudyProgress } from './study-progress.js';
 
 export interface SchedulerEvents {
@@ -55,6 +56,8 @@ export interface SchedulerOptions {
   mutatorDeps?: MutatorDeps;
   /** How long a study whose model is unavailable stays paused before the next try (doubling, up to 10×). */
   modelPauseSeconds?: number;
+  /** How often agents report that they are alive (told to them in their assignment). */
+  heartbeatSeconds?: number;
 }
 
 export function hashToken(token: string): string {
@@ -73,6 +76,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   /** A paused study's next try at its model, and the pause that led to it. */
   private readonly modelRetry = new Map<string, { at: number; pauseMs: number }>();
   private ticking: Promise<void> | null = null;
+  private launching: Promise<void> = Promise.resolve();
   private tickAgain = false;
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
@@ -151,6 +155,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     await this.settled();
+    await this.launching;
     // A proposal a moment from done is let finish; one stuck retrying an unreachable model is not waited for.
     await Promise.race([Promise.all([...this.proposals]), sleep(5000)]);
   }
@@ -159,8 +164,20 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     await this.declareSilentRunsLost();
     const studies = await this.studiesToRun();
     for (const study of studies) await this.tickStudy(study);
-    // The claim shares the slots fairly among all running studies; embedded mode restricts it to its own.
-    if (studies.some((s) => s.status === 'running' || s.status === 'paused')) await this.launchQueuedRuns(this.options.studyIds);
+    if (studies.some((s) => s.status === 'running' || s.status === 'paused')) await this.launchNow();
+  }
+
+  /**
+   * Fills free capacity with queued runs. Calls are serialized (two at once could put two runs in one
+   * slot), but not behind a tick: a slot that a result has just freed takes a run made ahead at once,
+   * without waiting for the decisions and proposals of a tick in progress. The claim shares the slots
+   * fairly among all running studies, and takes none from a stopping one; embedded mode restricts it to
+   * its own studies.
+   */
+  private launchNow(): Promise<void> {
+    const next = this.launching.then(() => (this.closed ? undefined : this.launchQueuedRuns(this.options.studyIds)));
+    this.launching = next.catch(() => {});
+    return next;
   }
 
   private async studiesToRun(): Promise<StudyRow[]> {
@@ -503,8 +520,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
 
   private async launch(run: RunRow, token: string, slot: Slot): Promise<void> {
     const { store, executor } = this.options;
-    const study = await store.getStudy(run.studyId);
-    const experiment = await store.getExperiment(run.experimentId);
+    const [study, experiment] = await Promise.all([store.getStudy(run.studyId), store.getExperiment(run.experimentId)]);
     const branch = experiment && (await store.getBranch(experiment.branchId));
     if (!study || !experiment || !branch) throw new Error(`run ${run.id} belongs to a study, experiment or branch that is missing`);
     this.emit('run.started', { study, run, slot });
@@ -519,6 +535,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
         spec: study.spec,
         branchIndex: branch.index,
         experimentNumber: experiment.number,
+        assignment: () => buildRunAssignment(store, run, this.options.heartbeatSeconds, study),
       },
       (ended, gone) => void this.onAgentGone(ended, gone),
     );
@@ -615,6 +632,9 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       // reports after its process group ended), and waiting for the agent's own exit would idle the slot.
       if (this.active.get(finished.runId)?.attempt === finished.attempt) this.active.delete(finished.runId);
       this.emit('run.finished', finished);
+      if (this.freeCapacity() > 0) {
+        this.launchNow().catch((error: unknown) => this.options.log.error({ err: error }, 'launching queued runs failed; the next tick tries again'));
+      }
       this.nudge();
     }
   }

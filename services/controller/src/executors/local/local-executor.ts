@@ -1,11 +1,16 @@
 // Runs each agent as a process on this machine, pinned to its slot.
 // - Embedded (`ipc`): a child with an IPC channel; it reports over that channel and dies with the controller.
+//   A slot that starts a run also forks the agent of its next run (a standby), which loads while this run
+//   goes on and is then handed that run with its assignment: no process start and no fetch sit between
+//   two runs in a slot. A slot's first run starts cold, so an idle slot costs no process.
 // - Standalone (`nats`): a detached process that reports over NATS, so it outlives a controller restart
 //   and its result still arrives; its own diagnostics go to a log file, not to a pipe that could break.
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { RunAssignment } from '../../../../../schemas/src/messages.js';
+import type { StandbyAssignment, StandbyReady } from '../../../../agent/src/standby.js';
 import type { OnAgentGone, RunLaunch, Slot, SlotExecutor } from '../executor.js';
 
 /** The agent's entry point beside this file's tree: `.ts` under tsx, `.js` once compiled. */
@@ -25,6 +30,43 @@ export interface LocalExecutorOptions {
   workRoot?: string;
   /** The part of the controller's environment an agent may see (PATH, HOME, LANG, TMPDIR). */
   baseEnv: Record<string, string>;
+  /** Keep a warm agent forked ahead for each slot (embedded mode); default true. */
+  warmAgents?: boolean;
+}
+
+interface Standby {
+  child: ChildProcess;
+  output: LineReader;
+  /** It has said it listens for its run (a message sent earlier could be lost). */
+  isReady: boolean;
+  /** Resolves true once it is ready, false if it ended first. */
+  ready: Promise<boolean>;
+}
+
+/** Splits an agent's stdout and stderr into lines for whoever listens now: a standby changes hands once. */
+interface LineReader {
+  to(sink: (line: string) => void): LineReader;
+}
+
+function readLines(child: ChildProcess): LineReader {
+  let sink: (line: string) => void = () => {};
+  for (const stream of [child.stdout, child.stderr]) {
+    let buffered = '';
+    stream?.setEncoding('utf8');
+    stream?.on('data', (chunk: string) => {
+      buffered += chunk;
+      const lines = buffered.split('\n');
+      buffered = lines.pop() ?? '';
+      lines.forEach((line) => sink(line));
+    });
+  }
+  const reader: LineReader = {
+    to(next) {
+      sink = next;
+      return reader;
+    },
+  };
+  return reader;
 }
 
 export class LocalExecutor implements SlotExecutor {
@@ -32,11 +74,80 @@ export class LocalExecutor implements SlotExecutor {
   readonly placement = 'slots';
   private readonly children = new Map<string, ChildProcess>();
   private readonly attempts = new Map<string, number>();
+  /** Slot name → the warm agent waiting for that slot's next run (embedded mode only). */
+  private readonly standbys = new Map<string, Standby>();
+  private closed = false;
 
   constructor(private readonly options: LocalExecutorOptions) {}
 
   slots(): Slot[] {
     return this.options.slots;
+  }
+
+  /** The slots whose warm agent is loaded and listening for its run. */
+  warmSlots(): string[] {
+    return [...this.standbys].filter(([, standby]) => standby.isReady).map(([slot]) => slot);
+  }
+
+  /**
+   * The slot's warm agent, which is then this run's. One still loading is taken too: it has a head start
+   * on a cold fork, and forking both would only make them compete for the CPU (runs shorter than an
+   * agent's start would then pay for two processes each).
+   */
+  private takeStandby(slot: Slot): Standby | undefined {
+    const standby = this.standbys.get(slot.name);
+    const child = standby?.child;
+    if (!standby || !child?.connected || child.exitCode !== null || child.signalCode !== null) return undefined;
+    this.standbys.delete(slot.name);
+    return standby;
+  }
+
+  private forkStandby(slot: Slot): void {
+    const args = ['--standby', '--transport', 'ipc'];
+    if (this.options.workRoot) args.push('--work-root', this.options.workRoot);
+    const child = fork(agentEntry, args, { env: { ...this.options.baseEnv, ...slot.env }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'json' });
+    const output = readLines(child).to((line) => {
+      if (line.trim()) this.options.onAgentOutput(`standby:${slot.name}`, line);
+    });
+    let settle: (ready: boolean) => void = () => {};
+    const standby: Standby = { child, output, isReady: false, ready: new Promise((resolve) => (settle = resolve)) };
+    this.standbys.set(slot.name, standby);
+    const onReady = (message: unknown) => {
+      if ((message as StandbyReady | null)?.type !== 'standby-ready') return;
+      standby.isReady = true;
+      child.off('message', onReady);
+      settle(true);
+    };
+    child.on('message', onReady);
+    const ended = () => {
+      if (this.standbys.get(slot.name) === standby) this.standbys.delete(slot.name);
+      settle(false);
+    };
+    child.once('exit', ended);
+    child.once('error', ended);
+  }
+
+  /**
+   * Hands a warm agent its run, with the assignment it would otherwise fetch over HTTP, once it listens.
+   * Its channel is attached to the run only then, so its `standby-ready` never reads as a run's message.
+   */
+  private async assign(standby: Standby, run: RunLaunch, note: (line: string) => void, attach: (runId: string, child: ChildProcess) => void): Promise<void> {
+    const { child } = standby;
+    let assignment: RunAssignment | undefined;
+    try {
+      assignment = await run.assignment?.();
+    } catch (error) {
+      note(`could not build the assignment here (${(error as Error).message}); the agent fetches it`);
+    }
+    // Ended before it was ready, or gone since: its exit reports the run, which is then retried.
+    if (!(await standby.ready) || !child.connected) return;
+    attach(run.runId, child);
+    const message: StandbyAssignment = {
+      type: 'assign', runId: run.runId, token: run.token, controllerUrl: run.controllerUrl, ...(assignment !== undefined && { assignment }),
+    };
+    child.send(message, (error) => {
+      if (error) child.kill('SIGKILL'); // a half-told agent is of no use; its exit reports the run lost
+    });
   }
 
   launch(run: RunLaunch, onGone: OnAgentGone): void {
@@ -59,18 +170,17 @@ export class LocalExecutor implements SlotExecutor {
     let child: ChildProcess;
     let logFile: string | null = null;
     if (channel.kind === 'ipc') {
-      child = fork(agentEntry, args, { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'json' });
-      channel.attach(run.runId, child);
-      for (const stream of [child.stdout, child.stderr]) {
-        let buffered = '';
-        stream?.setEncoding('utf8');
-        stream?.on('data', (chunk: string) => {
-          buffered += chunk;
-          const lines = buffered.split('\n');
-          buffered = lines.pop() ?? '';
-          lines.forEach(remember);
-        });
+      const standby = this.takeStandby(run.slot);
+      if (standby) {
+        child = standby.child;
+        standby.output.to(remember);
+        void this.assign(standby, run, remember, channel.attach);
+      } else {
+        child = fork(agentEntry, args, { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'json' });
+        readLines(child).to(remember);
+        channel.attach(run.runId, child);
       }
+      if (this.options.warmAgents !== false && !this.closed && !this.standbys.has(run.slot.name)) this.forkStandby(run.slot);
     } else {
       mkdirSync(channel.logDir, { recursive: true });
       logFile = join(channel.logDir, `${run.runId}-${run.attempt}.log`);
@@ -110,7 +220,10 @@ export class LocalExecutor implements SlotExecutor {
    * SIGKILL follows for an agent that does not react.
    */
   async killAll(): Promise<void> {
-    const exits = [...this.children.values()].map(
+    this.closed = true;
+    const standbys = [...this.standbys.values()].map((standby) => standby.child);
+    this.standbys.clear();
+    const exits = [...this.children.values(), ...standbys].map(
       (child) => new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());

@@ -2,14 +2,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { RunAssignment } from '../../../../../../schemas/src/messages.js';
+import { buildRunAssignment } from '../../../scheduler/run-assignment.js';
 import { assertStudyVisible, bearerToken, ForeignRunTokenError, sameHash, sha256Hex, type RequestTeam } from '../../auth.js';
 import { NotFoundError, UnauthorizedError } from '../../../errors.js';
 import { runView } from '../studies/experiments.js';
 
 const RunIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
-
-/** How often agents report that they are alive, unless the controller says otherwise. */
-export const HEARTBEAT_SECONDS = 5;
 
 export const runRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { store } = app.ctx;
@@ -67,22 +65,6 @@ export const runRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (holder && holder.id !== request.params.id) throw new ForeignRunTokenError();
       throw new UnauthorizedError('this run token is not valid for this run');
     }
-    const study = await store.getStudy(run.studyId);
-    if (!study) throw new NotFoundError(`study ${run.studyId}`);
-    const files = await store.getRevisionFiles(run.revisionId);
-    const { run: runSpec } = study.spec;
-    return {
-      runId: run.id,
-      attempt: run.attempt,
-      revisionId: run.revisionId,
-      command: runSpec.command,
-      budgetSeconds: runSpec.budgetSeconds,
-      graceSeconds: runSpec.graceSeconds,
-      objectiveMetric: study.spec.objective.metric,
-      heartbeatSeconds: app.ctx.heartbeatSeconds ?? HEARTBEAT_SECONDS,
-      env: runSpec.env,
-      metrics: runSpec.metrics,
-      files: files.map((f) => ({ path: f.path, mode: f.mode, contentBase64: f.content.toString('base64') })),
-    };
+    return buildRunAssignment(store, run, app.ctx.heartbeatSeconds);
   });
 };

@@ -1,0 +1,30 @@
+// What an agent is told to run: the revision's files, the command and its limits. Served to agents by
+// GET /v1/runs/:id/assignment, and handed straight to a warm embedded agent with its run (no request).
+import type { RunAssignment } from '../../../../schemas/src/messages.js';
+import { NotFoundError } from '../errors.js';
+import type { RunRow, StudyRow } from '../store/schema.js';
+import type { Store } from '../store/store.js';
+
+/** How often agents report that they are alive, unless the controller says otherwise. */
+export const HEARTBEAT_SECONDS = 5;
+
+/** `knownStudy`: the run's study when the caller has it already, saving a query on the way to a slot. */
+export async function buildRunAssignment(store: Store, run: RunRow, heartbeatSeconds = HEARTBEAT_SECONDS, knownStudy?: StudyRow): Promise<RunAssignment> {
+  const study = knownStudy ?? (await store.getStudy(run.studyId));
+  if (!study) throw new NotFoundError(`study ${run.studyId}`);
+  const files = await store.getRevisionFiles(run.revisionId);
+  const { run: runSpec } = study.spec;
+  return {
+    runId: run.id,
+    attempt: run.attempt,
+    revisionId: run.revisionId,
+    command: runSpec.command,
+    budgetSeconds: runSpec.budgetSeconds,
+    graceSeconds: runSpec.graceSeconds,
+    objectiveMetric: study.spec.objective.metric,
+    heartbeatSeconds,
+    env: runSpec.env,
+    metrics: runSpec.metrics,
+    files: files.map((f) => ({ path: f.path, mode: f.mode, contentBase64: f.content.toString('base64') })),
+  };
+}
