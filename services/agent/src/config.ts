@@ -29,7 +29,8 @@ export interface AgentConfig {
 
 export const USAGE = `usage: autoresearch-agent --run-id ID --controller-url URL [--transport ipc|nats] [--nats-url URL]
                           [--result-give-up-seconds N] [--work-root DIR]
-  environment: ${TOKEN_ENV} (the run's bearer token, required)`;
+       autoresearch-agent --standby [--transport ipc] [--work-root DIR]   (forked by the controller: waits for its run)
+  environment: ${TOKEN_ENV} (the run's bearer token, required; a standby is handed it over IPC)`;
 
 /** `given.token`: the token a standby agent was handed over its IPC channel instead of its environment. */
 export function loadAgentConfig(argv: readonly string[], given: { token?: string } = {}): AgentConfig {
