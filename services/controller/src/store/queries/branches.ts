@@ -34,15 +34,15 @@ export async function listBranches(db: StoreDb, studyId: string): Promise<Branch
 
 /** Moves a branch's head: after a keep, or when it adopts a better head from another branch. */
 export async function moveBranchHead(db: StoreDb, branchId: string, head: BranchHead): Promise<BranchRow | undefined> {
-  const [row] = await db
-    .update(branches)
-    .set({
-      headRevisionId: head.revisionId,
-      headExperimentId: head.experimentId,
-      headScore: head.score,
-      headValues: head.values,
-    })
-    .where(eq(branches.id, branchId))
-    .returning();
+  const [row] = await db.update(branches).set(headColumns(head)).where(eq(branches.id, branchId)).returning();
   return row;
+}
+
+/** Moves every branch of a study to one head: the measured baseline they all start from. */
+export async function moveEveryBranchHead(db: StoreDb, studyId: string, head: BranchHead): Promise<void> {
+  await db.update(branches).set(headColumns(head)).where(eq(branches.studyId, studyId));
+}
+
+function headColumns(head: BranchHead) {
+  return { headRevisionId: head.revisionId, headExperimentId: head.experimentId, headScore: head.score, headValues: head.values };
 }

@@ -3,8 +3,8 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { NotFoundError } from '../../errors.js';
 import type { StoreDb } from '../db.js';
-import { branches, experiments, studies, type DecisionStats, type ExperimentOutcome } from '../schema.js';
-import { moveBranchHead, type BranchHead } from './branches.js';
+import { experiments, studies, type DecisionStats, type ExperimentOutcome } from '../schema.js';
+import { moveBranchHead, moveEveryBranchHead, type BranchHead } from './branches.js';
 import { appendEventInTransaction } from './events.js';
 
 export interface ExperimentDecision {
@@ -49,10 +49,7 @@ export async function decideExperiment(db: StoreDb, decision: ExperimentDecision
       throw new NotFoundError(`branch ${newHead.branchId}`); // rolls the decision back with it
     }
     if (newHead && decision.baseline) {
-      await tx
-        .update(branches)
-        .set({ headRevisionId: newHead.revisionId, headExperimentId: newHead.experimentId, headScore: newHead.score, headValues: newHead.values })
-        .where(eq(branches.studyId, experiment.studyId));
+      await moveEveryBranchHead(tx, experiment.studyId, newHead);
       await tx.update(studies).set({ noiseSigma: decision.baseline.noiseSigma }).where(eq(studies.id, experiment.studyId));
     }
     await appendEventInTransaction(tx, experiment.studyId, 'experiment.decided', {
