@@ -6,6 +6,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { parse } from 'yaml';
 import { openStore } from '../../services/controller/src/store/open-store.js';
 import type { Store } from '../../services/controller/src/store/store.js';
 import {
@@ -13,6 +14,7 @@ import {
   type AnthropicApiServer, type Policy,
 } from '../support/anthropic-api/index.js';
 import { REPO_ROOT, runCli, startCli } from '../support/cli.js';
+import { api as callApi, startServe, waitForStatus } from '../support/serve.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { makeStudyFolder, SURROGATE_SPEC } from '../support/study-folder.js';
 
@@ -192,6 +194,41 @@ describe('the llm mutator', () => {
       assert.ok(events.includes('study.paused') && events.includes('study.resumed'), events.join(','));
       assert.equal((await store.listExperiments(studyId, { limit: 100 })).length, 6);
     });
+  });
+
+  it('pauses only the study whose model is down: a params study on the same controller goes on and completes', { timeout: 180_000 }, async () => {
+    api.setPolicy(changeOneConstantPolicy);
+    const created = await runCli(['token', 'create', '--team', 'llm-pause'], { DATABASE_URL: database.url });
+    assert.equal(created.code, 0, created.stderr);
+    const token = created.stdout.trim();
+    const serve = await startServe(['--slots', '2'], env());
+    api.down();
+    try {
+      const upload = async (dir: string, paths: string[], maxExperiments: number) => {
+        const spec = parse(await readFile(join(dir, 'study.yaml'), 'utf8'));
+        spec.stop = { ...spec.stop, maxExperiments };
+        const files = await Promise.all(paths.map(async (path) => ({ path, contentBase64: (await readFile(join(dir, path))).toString('base64') })));
+        const response = await callApi(serve.url, token, 'POST', '/v1/studies', { spec, files });
+        assert.equal(response.status, 201, JSON.stringify(response.body));
+        return (response.body as { id: string }).id;
+      };
+      const llmStudy = await upload(await folder(), ['train.js', 'program.md'], 6);
+      const paramsDir = await makeStudyFolder();
+      dirs.push(paramsDir);
+      const paramsStudy = await upload(paramsDir, ['train.js'], 4);
+
+      await waitFor(() => withStore(async (store) => ((await store.getStudy(llmStudy))?.status === 'paused' ? true : undefined)), 90_000);
+      await waitForStatus(serve.url, token, paramsStudy, 'completed', 120_000);
+      await withStore(async (store) => {
+        assert.equal((await store.getStudy(llmStudy))?.status, 'paused', 'the llm study waits for its model');
+        const decided = (await store.listExperiments(paramsStudy, { limit: 100 })).filter((e) => e.status === 'decided');
+        assert.equal(decided.length, 4, 'the params study ran all its experiments while the other was paused');
+      });
+    } finally {
+      api.up();
+      serve.child.kill('SIGTERM');
+      await serve.done;
+    }
   });
 
   it('refuses an llm study without ANTHROPIC_API_KEY, naming the field, and creates nothing', { timeout: 60_000 }, async () => {
