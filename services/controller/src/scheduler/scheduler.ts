@@ -197,6 +197,19 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     }
     if (study.status === 'stopping') return this.drainStoppingStudy(study, experiments);
 
+    const queuedRuns = await store.listRunsByStatus(study.id, 'queued');
+    if (study.spec.mutator.kind === 'llm') {
+      // A keep re-applies the proposals made ahead itself; this finds the ones it could not see. Before the
+      // stop conditions: proposals still queued at max experiments must not run on a stale head either.
+      let moved = false;
+      for (const { headRevisionId, outcome } of await reapplyStaleProposals(store, { study, experiments, queuedRuns })) {
+        moved = (await this.recordReapplied(study.id, headRevisionId, outcome)) || moved;
+      }
+      if (moved) {
+        this.nudge(); // the next tick counts with the moved experiments
+        return;
+      }
+    }
     const spec = study.spec;
     const progress = summarizeProgress(experiments, spec.objective.direction);
     const stopSpec: StopConditionsSpec = { ...spec.stop, ...(study.stopOverrides as StopConditionsSpec) };
@@ -217,18 +230,6 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     if (verdict.stop && progress.pending === 0) return this.requestStop(study.id, verdict.reason, 'completed');
     if (verdict.stop) return; // max experiments created: let the pending ones finish
 
-    const queuedRuns = await store.listRunsByStatus(study.id, 'queued');
-    if (spec.mutator.kind === 'llm') {
-      // A keep re-applies the proposals made ahead itself; this finds the ones it could not see.
-      let moved = false;
-      for (const { headRevisionId, outcome } of await reapplyStaleProposals(store, { study, experiments, queuedRuns })) {
-        moved = (await this.recordReapplied(study.id, headRevisionId, outcome)) || moved;
-      }
-      if (moved) {
-        this.nudge(); // the next tick counts with the moved experiments
-        return;
-      }
-    }
     let queued = queuedRuns.length;
     let created = progress.created;
     const freeSlots = this.freeCapacity();
