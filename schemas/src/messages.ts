@@ -1,6 +1,7 @@
 // Messages between an agent and the controller. Both sides validate against these definitions;
 // the JSON Schemas under schemas/json/ let an agent in another language be checked too.
 import { Type, type Static } from '@sinclair/typebox';
+import { SkillEval, SkillModel } from './skill-spec.js';
 
 const RunRef = {
   runId: Type.String({ minLength: 1, maxLength: 64 }),
@@ -62,6 +63,37 @@ export const RunStatus = Type.Union(
   },
 );
 
+/** One eval's verdict on one output. `pass` is true only for a verified pass: no evidence, no pass. */
+export const EvalVerdict = Type.Object(
+  {
+    eval: Type.String({ maxLength: 64 }),
+    pass: Type.Boolean(),
+    /** A quote from the output (judge evals), or what the code eval found. */
+    evidence: Type.String({ maxLength: 2000 }),
+    /** Why it failed, or why no verdict could be had (an invalid judge answer, a model error). */
+    reason: Type.Optional(Type.String({ maxLength: 2000 })),
+    /** The second judgement of a judge-consistency sample. */
+    second: Type.Optional(Type.Object({ pass: Type.Boolean(), evidence: Type.String({ maxLength: 2000 }) }, { additionalProperties: false })),
+  },
+  { additionalProperties: false },
+);
+
+/** What a skill run produced: the output for its input, and every eval's verdict on it. */
+export const SkillRunReport = Type.Object(
+  {
+    input: Type.String({ maxLength: 64 }),
+    holdout: Type.Boolean(),
+    /** The target model's output (truncated past the limit); empty when the model call failed. */
+    output: Type.String({ maxLength: 65536 }),
+    verdicts: Type.Array(EvalVerdict, { maxItems: 6 }),
+    /** Model calls made by this run, target and judge, retries included. */
+    modelCalls: Type.Integer({ minimum: 0 }),
+    inputTokens: Type.Integer({ minimum: 0 }),
+    outputTokens: Type.Integer({ minimum: 0 }),
+  },
+  { additionalProperties: false },
+);
+
 /** The final word on one attempt of a run. Ingested idempotently by (runId, attempt). */
 export const ResultMessage = Type.Object(
   {
@@ -76,6 +108,7 @@ export const ResultMessage = Type.Object(
     peakMemoryMb: Type.Union([Type.Number({ minimum: 0 }), Type.Null()]),
     metrics: Type.Record(Type.String(), Type.Number()),
     logTail: Type.Array(Type.String(), { maxItems: 200 }),
+    skill: Type.Optional(SkillRunReport),
   },
   { additionalProperties: false },
 );
@@ -98,6 +131,25 @@ export const ControlMessage = Type.Object(
     $id: 'https://autoresearch.dev/schemas/control-message.json',
     title: 'A message from the controller to one agent',
   },
+);
+
+/**
+ * A skill run instead of a command: the skill file of the revision as the system prompt, one input as the
+ * user message, one output, scored by every eval.
+ */
+export const SkillAssignment = Type.Object(
+  {
+    file: Type.String({ description: 'The skill file among `files`.' }),
+    input: Type.Object({ name: Type.String(), text: Type.String(), holdout: Type.Boolean() }, { additionalProperties: false }),
+    evals: Type.Array(SkillEval, { maxItems: 6 }),
+    target: SkillModel('claude-haiku-4-5', 4000),
+    judge: SkillModel('claude-sonnet-4-6', 1000),
+    modelConcurrency: Type.Integer({ minimum: 1 }),
+    retries: Type.Integer({ minimum: 0 }),
+    /** Judge every judge eval twice (a judge-consistency sample). */
+    judgeTwice: Type.Boolean(),
+  },
+  { additionalProperties: false },
 );
 
 /** What GET /v1/runs/:id/revision answers an agent holding that run's token. */
@@ -124,6 +176,7 @@ export const RunAssignment = Type.Object(
         contentBase64: Type.String(),
       }),
     ),
+    skill: Type.Optional(SkillAssignment),
   },
   { $id: 'https://autoresearch.dev/schemas/run-assignment.json', title: 'A run and its revision, as an agent fetches it' },
 );
@@ -139,3 +192,6 @@ export type RunStatus = Static<typeof RunStatus>;
 export type AgentMessage = Static<typeof AgentMessage>;
 export type ControlMessage = Static<typeof ControlMessage>;
 export type RunAssignment = Static<typeof RunAssignment>;
+export type SkillAssignment = Static<typeof SkillAssignment>;
+export type SkillRunReport = Static<typeof SkillRunReport>;
+export type EvalVerdict = Static<typeof EvalVerdict>;

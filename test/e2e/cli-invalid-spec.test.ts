@@ -1,5 +1,6 @@
 // Acceptance: an invalid study.yaml exits with code 2 and a message naming the field; no database rows
-// and no output files are created.
+// and no output files are created. Skill studies too: 7 evals, a 1-10 scale, a judge without its
+// question, a predicate module outside the workspace.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
@@ -8,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { runCli } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { makeSkillFolder, SKILL_STUDY_YAML } from '../support/skill-folder.js';
 import { makeStudyFolder } from '../support/study-folder.js';
 
 const CASES: { name: string; edit: (yaml: string) => string; field: RegExp }[] = [
@@ -15,6 +17,18 @@ const CASES: { name: string; edit: (yaml: string) => string; field: RegExp }[] =
   { name: 'an unknown metric source', edit: (y) => y.replace('graceSeconds: 2', 'graceSeconds: 2\n  metrics: { source: stdout-magic }'), field: /run\.metrics\.source: expected one of/ },
   { name: 'a mutable path escaping the folder', edit: (y) => y.replace('mutable: [train.js]', 'mutable: [../train.js]'), field: /workspace\.mutable\[0\]: "\.\.\/train\.js" escapes the study folder/ },
   { name: 'a missing command', edit: (y) => y.replace('  command: node train.js\n', ''), field: /run\.command: is required/ },
+];
+
+const JUDGE = (name: string) => `    - { name: ${name}, kind: judge, question: "Is it ${name}?", pass: "Yes.", fail: "No." }\n`;
+const SKILL_CASES: { name: string; edit: (yaml: string) => string; field: RegExp }[] = [
+  { name: 'a skill study with 7 evals', edit: (y) => y.replace('mutator:', `${JUDGE('a')}${JUDGE('b')}${JUDGE('c')}mutator:`), field: /skill\.evals: has 7 evals; at most 6/ },
+  {
+    name: 'a 1-10 scale eval',
+    edit: (y) => y.replace('question: Does the summary state only facts found in the input?', 'question: How faithful is the summary, on a scale of 1 to 10?'),
+    field: /skill\.evals\[3\]\.question: asks for a score \("on a scale"\), not yes or no; evals must be binary/,
+  },
+  { name: 'a judge eval without its question', edit: (y) => y.replace(/ {6}question: .*\n/, ''), field: /skill\.evals\[3\]\.question: is required: a judge eval asks a yes\/no question/ },
+  { name: 'a predicate module outside the workspace', edit: (y) => y.replace('module: evals/check.mjs', 'module: ../check.mjs'), field: /skill\.evals\[2\]\.module: "\.\.\/check\.mjs" escapes the study folder/ },
 ];
 
 describe('autoresearch run with an invalid study.yaml', () => {
@@ -26,19 +40,21 @@ describe('autoresearch run with an invalid study.yaml', () => {
     await database.drop();
   });
 
-  for (const testCase of CASES) {
+  for (const testCase of [...CASES, ...SKILL_CASES]) {
     it(`exits 2 for ${testCase.name}, naming the field, and creates nothing`, async () => {
-      const dir = await makeStudyFolder();
+      const skill = SKILL_CASES.includes(testCase);
+      const dir = skill ? await makeSkillFolder(testCase.edit(SKILL_STUDY_YAML)) : await makeStudyFolder();
       try {
         const specPath = join(dir, 'study.yaml');
-        await writeFile(specPath, testCase.edit(await readFile(specPath, 'utf8')));
+        if (!skill) await writeFile(specPath, testCase.edit(await readFile(specPath, 'utf8')));
         // Embedded default: no .autoresearch folder (database or outputs) may appear.
-        const embedded = await runCli(['run', dir, '--max-experiments', '2']);
+        // The key is there, so that a skill study is refused for its spec and not for a missing key.
+        const embedded = await runCli(['run', dir, '--max-experiments', '2'], { ANTHROPIC_API_KEY: 'sk-test' });
         assert.equal(embedded.code, 2, embedded.stderr);
         assert.match(embedded.stderr, testCase.field);
         assert.equal(existsSync(join(dir, '.autoresearch')), false, 'nothing may be written next to the study');
         // With DATABASE_URL: not a single table, let alone a row.
-        const withPostgres = await runCli(['run', dir], { DATABASE_URL: database.url });
+        const withPostgres = await runCli(['run', dir], { DATABASE_URL: database.url, ANTHROPIC_API_KEY: 'sk-test' });
         assert.equal(withPostgres.code, 2, withPostgres.stderr);
         assert.match(withPostgres.stderr, testCase.field);
         const client = new pg.Client({ connectionString: database.url });

@@ -54,7 +54,8 @@ describe('study spec validation', () => {
   it('rejects a missing command', () => {
     const spec = baseSpec();
     delete spec.run.command;
-    assert.deepEqual(fieldErrors(() => validateStudySpec(spec)), [{ path: 'run.command', message: 'is required' }]);
+    // Optional in the schema (a skill study has none), required of a training study.
+    assert.deepEqual(fieldErrors(check(spec)), [{ path: 'run.command', message: 'is required: the command that runs one experiment, such as "python train.py"' }]);
   });
 
   it('rejects an empty command', () => {

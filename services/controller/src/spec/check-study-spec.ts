@@ -4,6 +4,7 @@ import type { StudySpec } from '../../../../schemas/src/study-spec.js';
 import type { FieldError } from '../../../../schemas/src/validate.js';
 import { confineWorkspacePath } from '../revisions/workspace-path.js';
 import { checkParamsAgainstFiles } from '../mutators/params/params-mutator.js';
+import { checkSkillSpec } from './check-skill-spec.js';
 
 export function checkStudySpec(spec: StudySpec, files: ReadonlyMap<string, Buffer>): FieldError[] {
   const errors: FieldError[] = [];
@@ -25,10 +26,12 @@ export function checkStudySpec(spec: StudySpec, files: ReadonlyMap<string, Buffe
     else if (!files.has(confined.path)) errors.push({ path: 'workspace.instructions', message: `"${spec.workspace.instructions}" is not a file in the workspace` });
   }
 
-  errors.push(...checkMetricsSource(spec));
-
   if (spec.flavor === 'skill') {
-    errors.push({ path: 'flavor', message: '"skill" studies are not supported by this version yet; use "training"' });
+    errors.push(...checkSkillSpec(spec, files));
+  } else {
+    if (spec.run.command === undefined) errors.push({ path: 'run.command', message: 'is required: the command that runs one experiment, such as "python train.py"' });
+    if (spec.skill !== undefined) errors.push({ path: 'skill', message: 'is only used by a "skill" study; set flavor: skill or remove it' });
+    errors.push(...checkMetricsSource(spec));
   }
   if (spec.mutator.kind === 'params' && errors.every((e) => !e.path.startsWith('workspace.mutable'))) {
     const mutableText: Record<string, string> = {};

@@ -9,7 +9,9 @@ import { validateWithDefaults } from '../../../../schemas/src/validate.js';
 import { InvalidInputError } from '../errors.js';
 import { confineWorkspacePath } from '../revisions/workspace-path.js';
 import { readWorkspace, type WorkspaceFile } from '../revisions/workspace-snapshot.js';
+import { checkBinaryEvals } from './binary-evals.js';
 import { checkStudySpec } from './check-study-spec.js';
+import { applyFlavorDefaults } from './flavor-defaults.js';
 
 export interface LoadedStudy {
   dir: string;
@@ -48,7 +50,16 @@ export function parseStudyYaml(text: string): unknown {
 }
 
 export function validateStudySpec(raw: unknown): StudySpec {
-  const result = validateWithDefaults<StudySpec>(StudySpec, raw ?? {});
+  const withDefaults = applyFlavorDefaults(raw ?? {});
+  const binary = checkBinaryEvals(withDefaults);
+  const result = validateWithDefaults<StudySpec>(StudySpec, withDefaults);
+  if (binary.length > 0) {
+    // The schema's own complaint about the same eval ("not a known field") says less: ours replaces it.
+    const subjects = binary.map((e) => /^skill\.evals(\[\d+\])?/.exec(e.path)![0]);
+    const covered = (path: string) => subjects.some((subject) => path === subject || path.startsWith(`${subject}.`));
+    const rest = result.ok ? [] : result.errors.filter((e) => !covered(e.path));
+    throw new InvalidInputError([...binary, ...rest], 'invalid study spec');
+  }
   if (!result.ok) throw new InvalidInputError(result.errors, 'invalid study spec');
   return result.value;
 }
