@@ -179,3 +179,35 @@ describe('mayStartAnotherExperiment', () => {
     assert.equal(mayStartAnotherExperiment({ maxExperiments: 1 }, 1), false, 'only the baseline');
   });
 });
+
+describe('the ceiling: a score reached for several experiments in a row', () => {
+  const skill = (scores: (number | null)[], consecutive = 3) =>
+    evaluateStopConditions(input({
+      stop: { ceiling: { value: 0.95, consecutive } },
+      objective: { metric: 'pass_rate', direction: 'maximize' },
+      decidedScores: scores.map((score, number) => ({ number, score })),
+    }));
+
+  it('stops at 95% for 3 experiments in a row, naming them', () => {
+    assert.deepEqual(skill([0.25, 0.5, 1, 0.96875, 1]), {
+      stop: true,
+      condition: 'ceiling',
+      reason: 'pass_rate ≥ 95% for 3 experiments in a row (#2 100%, #3 96.9%, #4 100%)',
+    });
+  });
+
+  it('goes on while the streak is short, or broken by a lower score or a crash', () => {
+    assert.deepEqual(skill([0.25, 1, 1]), { stop: false }, 'the newest two only');
+    assert.deepEqual(skill([1, 1, 0.9, 1, 1]), { stop: false }, 'a 90% breaks the streak');
+    assert.deepEqual(skill([1, 1, null, 1, 1]), { stop: false }, 'a crash breaks it too');
+    assert.equal(skill([0.9, 1], 1).stop, true, 'consecutive is configurable');
+  });
+
+  it('works in the minimizing direction too', () => {
+    const verdict = evaluateStopConditions(input({
+      stop: { ceiling: { value: 1.0, consecutive: 2 } },
+      decidedScores: [{ number: 0, score: 1.2 }, { number: 1, score: 0.99 }, { number: 2, score: 0.98 }],
+    }));
+    assert.equal(verdict.stop && verdict.condition, 'ceiling');
+  });
+});

@@ -2,7 +2,7 @@
 // counts and the clock.
 import type { Direction, StopConditionsSpec } from '../../../../schemas/src/study-spec.js';
 
-export type StopCondition = 'user' | 'target' | 'max-experiments' | 'deadline' | 'max-minutes' | 'plateau' | 'max-cost';
+export type StopCondition = 'user' | 'target' | 'ceiling' | 'max-experiments' | 'deadline' | 'max-minutes' | 'plateau' | 'max-cost';
 
 export type StopVerdict = { stop: false } | { stop: true; condition: StopCondition; reason: string };
 
@@ -19,6 +19,11 @@ export interface StopConditionsInput {
   userRequested: boolean;
   /** What the mutator's model has cost the study so far, in USD. */
   modelCostUsd?: number;
+  /**
+   * The scores of the decided experiments that ran, in number order (null for one that crashed): the
+   * ceiling counts the newest in a row that reach it. Invalid proposals never ran and are left out.
+   */
+  decidedScores?: { number: number; score: number | null }[];
 }
 
 /** The first condition met, in order of how directly it answers "why did it stop?". */
@@ -33,6 +38,19 @@ export function evaluateStopConditions(input: StopConditionsInput): StopVerdict 
   if (objective.target !== undefined && input.bestScore !== null && reachedTarget(objective.direction, input.bestScore, objective.target)) {
     const comparator = objective.direction === 'minimize' ? '≤' : '≥';
     return stopped('target', `target ${objective.metric} ${comparator} ${objective.target} reached: best ${formatScore(input.bestScore)}`);
+  }
+
+  if (stop.ceiling !== undefined) {
+    const streak = ceilingStreak(input.decidedScores ?? [], objective.direction, stop.ceiling.value);
+    if (streak.length >= stop.ceiling.consecutive) {
+      const comparator = objective.direction === 'minimize' ? '≤' : '≥';
+      const shown = (score: number) => (objective.metric === 'pass_rate' ? `${Number((score * 100).toFixed(1))}%` : formatScore(score));
+      const last = streak.slice(-stop.ceiling.consecutive);
+      return stopped(
+        'ceiling',
+        `${objective.metric} ${comparator} ${shown(stop.ceiling.value)} for ${stop.ceiling.consecutive} experiments in a row (${last.map((e) => `#${e.number} ${shown(e.score!)}`).join(', ')})`,
+      );
+    }
   }
 
   if (stop.maxExperiments !== undefined && input.decidedExperiments >= stop.maxExperiments) {
@@ -68,6 +86,14 @@ export function evaluateStopConditions(input: StopConditionsInput): StopVerdict 
  */
 export function mayStartAnotherExperiment(stop: StopConditionsSpec, createdExperiments: number): boolean {
   return stop.maxExperiments === undefined || createdExperiments < stop.maxExperiments;
+}
+
+/** The newest decided experiments in a row whose scores reach the ceiling, oldest first. */
+function ceilingStreak(scores: { number: number; score: number | null }[], direction: Direction, ceiling: number): { number: number; score: number | null }[] {
+  const sorted = [...scores].sort((a, b) => a.number - b.number);
+  let start = sorted.length;
+  while (start > 0 && sorted[start - 1]!.score !== null && reachedTarget(direction, sorted[start - 1]!.score!, ceiling)) start -= 1;
+  return sorted.slice(start);
 }
 
 function reachedTarget(direction: Direction, bestScore: number, target: number): boolean {

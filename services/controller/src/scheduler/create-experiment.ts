@@ -6,6 +6,7 @@ import { DuplicateChangeError, ExperimentCapError } from '../errors.js';
 import { applyEdits, EditError } from '../mutators/edits/apply-edits.js';
 import type { Mutator, RunEvidence } from '../mutators/mutator.js';
 import { diffRevisions } from '../revisions/diff.js';
+import { gatherSkillEvidence } from './skill-evidence.js';
 import type { Store } from '../store/store.js';
 import type { BranchRow, ExperimentRow } from '../store/schema.js';
 
@@ -35,13 +36,15 @@ export async function createNextExperiment(input: {
   const instructions = instructionsPath ? headFiles.find((f) => f.path === instructionsPath)?.content.toString('utf8') ?? null : null;
   const proposal = await mutator.propose({
     studyId: input.studyId,
+    flavor: spec.flavor,
+    ...(spec.flavor === 'skill' && spec.skill && { skill: await gatherSkillEvidence(store, input.studyId, spec.skill, branch) }),
     branchIndex: branch.index,
     head: { revisionId: branch.headRevisionId, score: branch.headScore, files: mutableText },
     triedFromHead,
     objective: { metric: spec.objective.metric, direction: spec.objective.direction },
     mutablePaths: spec.workspace.mutable,
     instructions,
-    evidence: mutator.wantsEvidence ? await gatherEvidence(store, branchHistory) : [],
+    evidence: mutator.wantsEvidence && spec.flavor !== 'skill' ? await gatherEvidence(store, branchHistory) : [],
     history: branchHistory.map((e) => ({
       number: e.number,
       outcome: e.outcome,

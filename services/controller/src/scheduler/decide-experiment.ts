@@ -4,6 +4,7 @@ import type { StudySpec } from '../../../../schemas/src/study-spec.js';
 import { decideKeepOrDiscard } from '../decisions/keep-or-discard.js';
 import { mean, sampleStandardDeviation } from '../decisions/statistics.js';
 import type { BranchRow, DecisionStats, ExperimentOutcome, ExperimentRow, RunRow } from '../store/schema.js';
+import { decideSkillExperiment } from './decide-skill-experiment.js';
 
 export const TERMINAL_RUN_STATUSES = new Set(['succeeded', 'crashed', 'timeout', 'lost']);
 
@@ -34,6 +35,7 @@ export function runMemoryMb(run: RunRow): number | null {
 }
 
 export function decideExperiment(input: DecisionInput): ExperimentDecision {
+  if (input.spec.flavor === 'skill') return decideSkillExperiment(input);
   const { spec, experiment, runs } = input;
   const metric = spec.objective.metric;
   const memories = runs.map(runMemoryMb).filter((m): m is number => m !== null);

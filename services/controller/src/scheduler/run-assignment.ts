@@ -1,9 +1,10 @@
-// What an agent is told to run: the revision's files, the command and its limits. Served to agents by
+// What an agent is told to run: the revision's files, the command (or the skill run) and its limits. Served to agents by
 // GET /v1/runs/:id/assignment, and handed straight to a warm embedded agent with its run (no request).
 import type { RunAssignment } from '../../../../schemas/src/messages.js';
 import { NotFoundError } from '../errors.js';
 import type { RunRow, StudyRow } from '../store/schema.js';
 import type { Store } from '../store/store.js';
+import { buildSkillAssignment } from './skill-assignment.js';
 
 /** How often agents report that they are alive, unless the controller says otherwise. */
 export const HEARTBEAT_SECONDS = 5;
@@ -13,12 +14,19 @@ export async function buildRunAssignment(store: Store, run: RunRow, heartbeatSec
   const study = knownStudy ?? (await store.getStudy(run.studyId));
   if (!study) throw new NotFoundError(`study ${run.studyId}`);
   const files = await store.getRevisionFiles(run.revisionId);
-  const { run: runSpec } = study.spec;
+  const { run: runSpec, skill } = study.spec;
+  let skillAssignment: RunAssignment['skill'];
+  if (study.spec.flavor === 'skill' && skill) {
+    const experiment = await store.getExperiment(run.experimentId);
+    if (!experiment) throw new NotFoundError(`experiment ${run.experimentId}`);
+    skillAssignment = buildSkillAssignment(skill, run, experiment.repeats, files);
+  }
   return {
     runId: run.id,
     attempt: run.attempt,
     revisionId: run.revisionId,
-    command: runSpec.command,
+    // A skill run has no command: the agent makes the model calls of `skill` instead.
+    command: runSpec.command ?? '',
     budgetSeconds: runSpec.budgetSeconds,
     graceSeconds: runSpec.graceSeconds,
     objectiveMetric: study.spec.objective.metric,
@@ -26,5 +34,6 @@ export async function buildRunAssignment(store: Store, run: RunRow, heartbeatSec
     env: runSpec.env,
     metrics: runSpec.metrics,
     files: files.map((f) => ({ path: f.path, mode: f.mode, contentBase64: f.content.toString('base64') })),
+    ...(skillAssignment && { skill: skillAssignment }),
   };
 }

@@ -19,7 +19,9 @@ import { recordAgentMessage } from './record-agent-message.js';
 import { reapplyProposalsMadeAhead, reapplyStaleProposals, type ReapplyOutcome } from './reapply-proposals.js';
 import { adoptableRuns, AGENT_RESULT_SETTLE_MS, sleep, type LivenessOptions } from './liveness.js';
 import { decideExperiment, TERMINAL_RUN_STATUSES, type ExperimentDecision } from './decide-experiment.js';
+import { ensureFinalHoldout } from './final-holdout.js';
 import { buildRunAssignment } from './run-assignment.js';
+import { holdoutRunsOf } from './study-lifecycle.js';
 import { summarizeProgress, type StudyProgress } from './study-progress.js';
 
 export interface SchedulerEvents {
@@ -223,7 +225,15 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       experimentsSinceLastKeep: progress.experimentsSinceLastKeep,
       userRequested: false,
       modelCostUsd: experiments.reduce((sum, e) => sum + (e.modelUsage?.costUsd ?? 0), 0),
+      decidedScores: experiments
+        .filter((e) => e.status === 'decided' && e.outcome !== 'invalid' && e.outcome !== 'stopped')
+        .map((e) => ({ number: e.number, score: e.score })),
     });
+    // A skill study with holdout inputs ends by scoring its best revision on them, once its last
+    // experiments are decided; from the moment it decides to stop, it makes no more experiments.
+    if (holdoutRunsOf(spec) > 0 && (study.stopReason !== null || verdict.stop)) {
+      return this.finishWithHoldout(study, progress.pending, study.stopReason ?? (verdict.stop ? verdict.reason : ''));
+    }
     if (verdict.stop && verdict.condition !== 'max-experiments') {
       return this.requestStop(study.id, verdict.reason, 'completed');
     }
@@ -257,6 +267,27 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       created += 1;
       queued += outcome.status === 'pending' ? outcome.repeats : 0;
     }
+  }
+
+  /**
+   * The end of a skill study: the stop reason is recorded at once (the study is finishing, and a later
+   * score cannot undo that), the experiments in flight are decided, the best revision runs on the holdout
+   * inputs, and then the study completes.
+   */
+  private async finishWithHoldout(study: StudyRow, pendingExperiments: number, reason: string): Promise<void> {
+    const { store } = this.options;
+    if (study.stopReason === null) {
+      await store.updateStudy(study.id, { stopReason: reason });
+      await store.appendEvent(study.id, 'study.finishing', { reason });
+    }
+    // Proposals still being made land as experiments too: those are decided first, so the holdout runs
+    // are the study's last runs and score the revision that really is the best.
+    if (pendingExperiments > 0 || (this.proposing.get(study.id) ?? 0) > 0) return;
+    const state = await ensureFinalHoldout(store, study);
+    if (state.added > 0) {
+      await store.appendEvent(study.id, 'holdout.started', { experimentNumber: state.experimentNumber, runs: state.added });
+    }
+    if (state.done) await this.requestStop(study.id, reason, 'completed');
   }
 
   /** Re-applies a branch's proposals made ahead to its head, or drops them, and records what moved. */

@@ -5,9 +5,19 @@ import type { WorkspaceFile } from '../revisions/workspace-snapshot.js';
 import type { StudyRow } from '../store/schema.js';
 import type { Store } from '../store/store.js';
 
-/** The baseline is run enough times to measure the run-to-run spread the noise-aware rule needs. */
+/**
+ * The baseline is run enough times to measure the run-to-run spread the noise-aware rule needs. A skill
+ * study's noise is the binomial variance of its pass rate, so its baseline runs like any experiment.
+ */
 export function baselineRepeatsOf(spec: StudySpec): number {
+  if (spec.flavor === 'skill') return spec.baselineRepeats ?? spec.repeats;
   return spec.baselineRepeats ?? Math.max(spec.repeats, 3);
+}
+
+/** Runs on the holdout inputs, at the baseline and once more at the end (skill studies with holdout inputs). */
+export function holdoutRunsOf(spec: StudySpec): number {
+  if (spec.flavor !== 'skill' || !spec.skill || spec.skill.inputs.holdout.length === 0) return 0;
+  return spec.skill.holdoutRuns ?? spec.repeats;
 }
 
 export async function createStudy(
@@ -63,6 +73,7 @@ export async function ensureBaseline(store: Store, study: StudyRow): Promise<voi
     diff: '',
     repeats: baselineRepeatsOf(study.spec),
     runIds: Array.from({ length: baselineRepeatsOf(study.spec) }, () => randomUUID()),
+    holdoutRunIds: Array.from({ length: holdoutRunsOf(study.spec) }, () => randomUUID()),
   });
 }
 

@@ -3,6 +3,7 @@
 import { sql } from 'drizzle-orm';
 import {
   bigserial,
+  boolean,
   check,
   customType,
   doublePrecision,
@@ -14,6 +15,7 @@ import {
   timestamp,
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
+import type { EvalVerdict } from '../../../../schemas/src/messages.js';
 import type { StudySpec } from '../../../../schemas/src/study-spec.js';
 
 /** Raw bytes. pg hands back a Buffer and PGlite a Uint8Array; callers get a Buffer either way. */
@@ -45,6 +47,11 @@ export interface ModelUsage {
 }
 export type ExperimentOutcome = 'baseline' | 'keep' | 'discard' | 'crash' | 'timeout' | 'invalid' | 'stopped';
 export type RunRowStatus = 'queued' | 'running' | 'succeeded' | 'crashed' | 'timeout' | 'stopped' | 'lost';
+/**
+ * working: a run that scores its experiment. holdout: a skill run on a holdout input, made only at the
+ * baseline and at the end, which is reported but never decides anything.
+ */
+export type RunRole = 'working' | 'holdout';
 
 /** The embedded mode's one team, created on demand: a study always belongs to a team. */
 export const LOCAL_TEAM_NAME = 'local';
@@ -233,6 +240,7 @@ export const runs = pgTable(
       .notNull()
       .references(() => revisions.id),
     repeatIndex: integer('repeat_index').notNull(),
+    role: text('role').$type<RunRole>().notNull().default('working'),
     /** Increments each time the run is handed to an agent again; results are ingested by (id, attempt). */
     attempt: integer('attempt').notNull().default(0),
     status: text('status').$type<RunRowStatus>().notNull().default('queued'),
@@ -292,6 +300,36 @@ export const runLogs = pgTable(
   (t) => [index('run_logs_run_idx').on(t.runId, t.id)],
 );
 
+/** What each attempt of a skill run produced: its output and every eval's verdict with its evidence. */
+export const skillOutputs = pgTable(
+  'skill_outputs',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    runId: text('run_id')
+      .notNull()
+      .references(() => runs.id),
+    attempt: integer('attempt').notNull(),
+    studyId: text('study_id')
+      .notNull()
+      .references(() => studies.id),
+    experimentId: text('experiment_id')
+      .notNull()
+      .references(() => experiments.id),
+    input: text('input').notNull(),
+    holdout: boolean('holdout').notNull(),
+    output: text('output').notNull(),
+    verdicts: jsonb('verdicts').$type<EvalVerdict[]>().notNull(),
+    /** The run's status and reason: a failed run's verdicts are all fails, whatever it produced. */
+    status: text('status').notNull(),
+    reason: text('reason'),
+    modelCalls: integer('model_calls').notNull(),
+    inputTokens: integer('input_tokens').notNull(),
+    outputTokens: integer('output_tokens').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('skill_outputs_run_attempt_uq').on(t.runId, t.attempt), index('skill_outputs_experiment_idx').on(t.experimentId)],
+);
+
 /** The append-only event log: every state change of a study, in order. Never updated, never deleted. */
 export const events = pgTable(
   'events',
@@ -312,3 +350,4 @@ export type BranchRow = typeof branches.$inferSelect;
 export type ExperimentRow = typeof experiments.$inferSelect;
 export type RunRow = typeof runs.$inferSelect;
 export type EventRow = typeof events.$inferSelect;
+export type SkillOutputRow = typeof skillOutputs.$inferSelect;

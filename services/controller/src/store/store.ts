@@ -9,6 +9,7 @@ import type {
   ManifestEntry,
   RunRow,
   RunRowStatus,
+  SkillOutputRow,
   StudyRow,
   StudyStatus,
   TeamRow,
@@ -26,6 +27,7 @@ import { claimQueuedRun, type ClaimRequest } from './queries/claim-run.js';
 import { decideExperiment, type ExperimentDecision } from './queries/decide-experiment.js';
 import { appendEvent, listAllEvents, listEvents, type ListEventsOptions } from './queries/events.js';
 import {
+  addHoldoutRuns,
   countExperiments,
   createExperiment,
   dropExperiment,
@@ -51,6 +53,7 @@ import {
   type RunEndingWithoutResult,
 } from './queries/run-lifecycle.js';
 import { findRunningRunByTokenHash, getRun, listRuns, listRunsByStatus } from './queries/runs.js';
+import { listSkillOutputs, type SkillOutputsQuery } from './queries/skill-outputs.js';
 import {
   createStudy,
   findStudyBySourceDir,
@@ -190,6 +193,12 @@ export class Store {
   }
   listRuns(experimentId: string): Promise<RunRow[]> {
     return listRuns(this.db, experimentId);
+  }
+  addHoldoutRuns(input: { experimentId: string; runIds: string[] }): Promise<number> {
+    return addHoldoutRuns(this.db, input);
+  }
+  listSkillOutputs(query: SkillOutputsQuery): Promise<SkillOutputRow[]> {
+    return listSkillOutputs(this.db, query);
   }
   listRunsByStatus(studyId: string, status: RunRowStatus): Promise<RunRow[]> {
     return listRunsByStatus(this.db, studyId, status);

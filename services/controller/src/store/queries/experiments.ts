@@ -19,6 +19,8 @@ export interface NewExperiment {
   repeats: number;
   /** One queued run is created per id, repeat index 0..n-1. */
   runIds: string[];
+  /** Skill studies' baseline: runs on the holdout inputs, repeat index n.., which score nothing. */
+  holdoutRunIds?: string[];
   /** Given only for an experiment decided on the spot (invalid): it is stored decided, without runs. */
   outcome?: ExperimentOutcome;
   /** The study's cap on experiments (the baseline included), checked under the study lock. */
@@ -36,7 +38,7 @@ export interface ListExperimentsOptions {
 }
 
 export async function createExperiment(db: StoreDb, input: NewExperiment): Promise<ExperimentRow> {
-  const { runIds, outcome, reason, maxExperiments, ...fields } = input;
+  const { runIds, holdoutRunIds = [], outcome, reason, maxExperiments, ...fields } = input;
   if (outcome !== undefined && runIds.length > 0) {
     throw new InvalidInputError([{ path: 'runIds', message: 'must be empty for an experiment decided when created' }]);
   }
@@ -69,16 +71,46 @@ export async function createExperiment(db: StoreDb, input: NewExperiment): Promi
       .returning();
     if (runIds.length > 0) {
       await tx.insert(runs).values(
-        runIds.map((id, repeatIndex) => ({
+        [...runIds, ...holdoutRunIds].map((id, repeatIndex) => ({
           id,
           studyId: input.studyId,
           experimentId: input.id,
           revisionId: fields.candidateRevisionId!,
           repeatIndex,
+          role: repeatIndex < runIds.length ? ('working' as const) : ('holdout' as const),
         })),
       );
     }
     return experiment!;
+  });
+}
+
+/**
+ * Queues holdout runs of a decided experiment's candidate: a skill study's final check of its best
+ * revision. Adds them only when the experiment has none yet (under the study lock, so two controllers
+ * add one set), and returns how many it added.
+ */
+export async function addHoldoutRuns(db: StoreDb, input: { experimentId: string; runIds: string[] }): Promise<number> {
+  return db.transaction(async (tx) => {
+    const [experiment] = await tx.select().from(experiments).where(eq(experiments.id, input.experimentId));
+    if (!experiment?.candidateRevisionId) throw new NotFoundError(`experiment ${input.experimentId} with a candidate`);
+    await queryRows(tx, sql`SELECT id FROM studies WHERE id = ${experiment.studyId} FOR NO KEY UPDATE`);
+    const [existing] = await queryRows(tx, sql`
+      SELECT count(*) FILTER (WHERE role = 'holdout')::int AS holdout, coalesce(max(repeat_index) + 1, 0)::int AS next
+        FROM runs WHERE experiment_id = ${input.experimentId}`);
+    if (Number(existing!.holdout) > 0 || input.runIds.length === 0) return 0;
+    const next = Number(existing!.next);
+    await tx.insert(runs).values(
+      input.runIds.map((id, i) => ({
+        id,
+        studyId: experiment.studyId,
+        experimentId: experiment.id,
+        revisionId: experiment.candidateRevisionId!,
+        repeatIndex: next + i,
+        role: 'holdout' as const,
+      })),
+    );
+    return input.runIds.length;
   });
 }
 
