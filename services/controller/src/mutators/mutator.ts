@@ -35,8 +35,26 @@ export interface Proposal {
   usage?: ModelUsage;
 }
 
+/** What the head's outputs showed, for a skill study: which evals fail, where, and how. */
+export interface SkillEvidence {
+  /** Each eval and what it checks. */
+  evals: { name: string; kind: string; checks: string }[];
+  /** Outputs of the head's working runs that were scored (failed runs count as all fails). */
+  outputs: number;
+  /** Failures per eval on those outputs, most failed first. */
+  failuresByEval: { name: string; failed: number }[];
+  /** Pass counts per working input. */
+  byInput: { name: string; passes: number; trials: number }[];
+  /** A few failing outputs, the most common failing eval's first, with the judge's evidence. */
+  examples: { eval: string; input: string; output: string; evidence: string; reason: string | null }[];
+}
+
 export interface MutationContext {
   studyId: string;
+  /** training when absent. */
+  flavor?: 'training' | 'skill';
+  /** Set for skill studies once the head has been scored. */
+  skill?: SkillEvidence;
   branchIndex: number;
   head: {
     revisionId: string;

@@ -54,7 +54,7 @@ export class LlmMutator implements Mutator {
         messages.push({ role: 'user', content: `Invalid: ${lastError}. Answer with the propose_change tool.` });
         continue;
       }
-      const checked = validateProposal(call.input, { files: ctx.head.files, mutablePaths: ctx.mutablePaths, maxDiffLines: this.spec.maxDiffLines, tried });
+      const checked = validateProposal(call.input, { files: ctx.head.files, mutablePaths: ctx.mutablePaths, maxDiffLines: this.spec.maxDiffLines, tried, ...(ctx.flavor === 'skill' && { maxEdits: 1 }) });
       if (checked.ok) {
         return { ...checked.change, changeKey: checked.changeKey, usage };
       }

@@ -4,6 +4,7 @@
 import type { TextBlockParam, Tool } from '@anthropic-ai/sdk/resources/messages';
 import type { MutationContext } from '../mutator.js';
 import { analyzeFailures } from './failure-analysis.js';
+import { skillFailureAnalysis, skillRules } from './skill-prompt.js';
 
 export const PROPOSE_TOOL: Tool = {
   name: 'propose_change',
@@ -33,8 +34,17 @@ export const PROPOSE_TOOL: Tool = {
 };
 
 export function systemPrompt(ctx: MutationContext, maxDiffLines: number): TextBlockParam[] {
+  const rules = ctx.flavor === 'skill' ? skillRules(ctx, maxDiffLines) : trainingRules(ctx, maxDiffLines);
+  const blocks: TextBlockParam[] = [{ type: 'text', text: rules }];
+  if (ctx.instructions) blocks.push({ type: 'text', text: `The study's own instructions (${ctx.flavor === 'skill' ? 'about the skill' : 'program.md'}):\n\n${ctx.instructions}` });
+  // The breakpoint on the last stable block caches tools + system for every later proposal of the study.
+  blocks[blocks.length - 1] = { ...blocks[blocks.length - 1]!, cache_control: { type: 'ephemeral' } };
+  return blocks;
+}
+
+function trainingRules(ctx: MutationContext, maxDiffLines: number): string {
   const { metric, direction } = ctx.objective;
-  const rules = [
+  return [
     'You are an autonomous research engineer improving a training script, one experiment at a time.',
     `Each experiment runs under a fixed budget and is judged by ${metric} (${direction === 'minimize' ? 'lower' : 'higher'} is better), against the current head, with the run-to-run noise taken into account.`,
     '',
@@ -48,11 +58,6 @@ export function systemPrompt(ctx: MutationContext, maxDiffLines: number): TextBl
     '7. Read the failure analysis: do not repeat a change that crashed or timed out, and fix the cause instead of working around it.',
     'Answer with the propose_change tool only.',
   ].join('\n');
-  const blocks: TextBlockParam[] = [{ type: 'text', text: rules }];
-  if (ctx.instructions) blocks.push({ type: 'text', text: `The study's own instructions (program.md):\n\n${ctx.instructions}` });
-  // The breakpoint on the last stable block caches tools + system for every later proposal of the study.
-  blocks[blocks.length - 1] = { ...blocks[blocks.length - 1]!, cache_control: { type: 'ephemeral' } };
-  return blocks;
 }
 
 export function userPrompt(ctx: MutationContext, historyLimit: number): string {
@@ -62,7 +67,7 @@ export function userPrompt(ctx: MutationContext, historyLimit: number): string {
   for (const [path, content] of Object.entries(ctx.head.files)) sections.push(`### ${path}\n\`\`\`\n${content}\n\`\`\`\n`);
   sections.push(historySection(ctx, historyLimit));
   sections.push(triedSection(ctx));
-  sections.push(analyzeFailures(ctx));
+  sections.push(ctx.flavor === 'skill' ? skillFailureAnalysis(ctx) : analyzeFailures(ctx));
   sections.push('Propose the next experiment with the propose_change tool.');
   return sections.join('\n');
 }

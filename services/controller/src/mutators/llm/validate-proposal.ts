@@ -21,6 +21,8 @@ export interface ValidationContext {
   files: Record<string, string>;
   mutablePaths: string[];
   maxDiffLines: number;
+  /** A skill change is one targeted edit: a single search/replace. */
+  maxEdits?: number;
   /** changeKey → what it was, for the changes already tried from this head. */
   tried: Map<string, string>;
 }
@@ -28,6 +30,9 @@ export interface ValidationContext {
 export function validateProposal(input: unknown, context: ValidationContext): Validation {
   const shape = readShape(input);
   if (typeof shape === 'string') return { ok: false, error: shape, change: null };
+  if (context.maxEdits !== undefined && shape.edits.length > context.maxEdits) {
+    return { ok: false, error: `the change has ${shape.edits.length} edits; make ONE targeted edit (a single search/replace), not several`, change: shape };
+  }
   let changed: Record<string, string>;
   try {
     changed = applyEdits(context.files, shape.edits, context.mutablePaths);
