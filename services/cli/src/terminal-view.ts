@@ -9,6 +9,8 @@ const COLOURS = { keep: 32, baseline: 36, discard: 90, crash: 31, timeout: 31, i
 
 export function attachTerminalView(scheduler: Scheduler, study: StudyRow, write: Write, colour: boolean): void {
   const metric = study.spec.objective.metric;
+  // A pass rate reads as a percentage; a training metric keeps its six decimals.
+  const shown = study.spec.flavor === 'skill' ? (score: number) => `${(score * 100).toFixed(1)}%` : (score: number) => score.toFixed(6);
   const paint = (text: string, code: number) => (colour ? `\u001b[${code}m${text}\u001b[0m` : text);
   const labelOf = (outcome: string) => paint(outcome.padEnd(8), COLOURS[outcome as keyof typeof COLOURS] ?? 0);
 
@@ -22,8 +24,8 @@ export function attachTerminalView(scheduler: Scheduler, study: StudyRow, write:
   });
   scheduler.on('experiment.decided', ({ experiment, decision, progress }) => {
     numbers.set(experiment.id, experiment.number);
-    const score = decision.score === null ? 'n/a'.padEnd(10) : decision.score.toFixed(6).padEnd(10);
-    const best = progress.bestScore === null ? '' : `best ${progress.bestScore.toFixed(6)}`;
+    const score = decision.score === null ? 'n/a'.padEnd(10) : shown(decision.score).padEnd(10);
+    const best = progress.bestScore === null ? '' : `best ${shown(progress.bestScore)}`;
     const detail = decision.outcome === 'baseline' ? decision.reason : `${experiment.description} · ${decision.reason}`;
     write(`#${String(experiment.number).padEnd(4)} ${labelOf(decision.outcome ?? '')} ${metric} ${score} ${best.padEnd(16)} ${detail}`);
   });

@@ -8,7 +8,7 @@ import { startController, type RunningController } from '../../../controller/src
 import { admitLlmSpec } from '../../../controller/src/mutators/llm/admit-llm-spec.js';
 import { describeCapacity } from '../../../controller/src/executors/executor.js';
 import { InvalidInputError } from '../../../controller/src/errors.js';
-import { writeStudyOutputs } from '../../../controller/src/exports/study-exports.js';
+import { skillReportOf, writeStudyOutputs } from '../../../controller/src/exports/study-exports.js';
 import { createStudy, resumeStudy } from '../../../controller/src/scheduler/study-lifecycle.js';
 import { summarizeProgress } from '../../../controller/src/scheduler/study-progress.js';
 import { loadStudyFolder } from '../../../controller/src/spec/load-study-folder.js';
@@ -87,6 +87,8 @@ export async function runCommand(dir: string, options: RunOptions, env: Controll
     write(`${progress.decided} experiments decided; best ${spec.objective.metric} ${progress.bestScore?.toFixed(6) ?? 'n/a'}` +
       (progress.bestExperimentNumber !== null ? ` (experiment #${progress.bestExperimentNumber})` : ''));
     write(`wrote ${written.join(', ')}`);
+    const report = await skillReportOf(store, finalStudy);
+    if (report !== null) write(`\n${report.trimEnd()}`);
     return interrupted ? EXIT.interrupted : EXIT.ok;
   } finally {
     await controller?.close();
