@@ -109,6 +109,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
       controllerUrl: () => settings.agentControllerUrl ?? url,
       natsUrl: settings.agentNatsUrl ?? env.natsUrl,
       log,
+      modelApi: { apiKey: env.anthropic.apiKey, baseUrl: env.anthropic.baseUrl },
     });
   } else {
     executor = new LocalExecutor({
@@ -116,6 +117,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
       channel,
       onAgentOutput: (runId, line) => log.warn({ runId }, `agent: ${line}`),
       baseEnv: env.agentBaseEnv,
+      modelEnv: modelEnvOf(env),
       workRoot: options.workRoot,
       warmAgents: env.warmAgents,
     });
@@ -170,5 +172,13 @@ export async function startController(options: ControllerOptions): Promise<Runni
       await transport.close();
       await app.close();
     },
+  };
+}
+
+/** What an agent of a skill run needs to call the model, from the controller's own settings. */
+function modelEnvOf(env: ControllerEnv): Record<string, string> {
+  return {
+    ...(env.anthropic.apiKey !== undefined && { ANTHROPIC_API_KEY: env.anthropic.apiKey }),
+    ...(env.anthropic.baseUrl !== undefined && { ANTHROPIC_BASE_URL: env.anthropic.baseUrl }),
   };
 }

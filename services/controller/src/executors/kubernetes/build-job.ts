@@ -15,6 +15,10 @@ import { isDns1123Label, runJobName, runTokenSecretName, toLabelValue } from './
 
 export const RUN_TOKEN_ENV = 'AUTORESEARCH_RUN_TOKEN';
 export const RUN_TOKEN_SECRET_KEY = 'token';
+/** The run Secret's key for the model API key, present only for skill runs (which call the model). */
+export const MODEL_API_KEY_SECRET_KEY = 'anthropic-api-key';
+/** Skill runs' pods carry it; the NetworkPolicy lets only them reach the model API. */
+export const FLAVOR_LABEL = 'autoresearch.dev/flavor';
 export const WORK_ROOT = '/work';
 export const SHM_PATH = '/dev/shm';
 const AGENT_UID = 1000;
@@ -38,6 +42,8 @@ export interface BuildRunJobInput {
   tokenSecretName: string;
   /** Replaces the agent command, for images that install the agent elsewhere. */
   agentCommand?: string[];
+  /** Where a skill run's agent calls the model (ANTHROPIC_BASE_URL), when not the public API. */
+  modelApiBaseUrl?: string;
   /**
    * The least startup allowance: the deadline counts from the Job's start, pending and pulling included,
    * so it must outlast the executor's own start timeout or a slow start is killed as a deadline instead.
@@ -61,7 +67,8 @@ export function buildRunJob(input: BuildRunJobInput): V1Job {
   checkUrl('controllerUrl', input.controllerUrl);
   checkUrl('natsUrl', input.natsUrl);
   const deadline = activeDeadlineSeconds(spec, Math.max(k8s.startupAllowanceSeconds, Math.ceil(input.minStartupAllowanceSeconds ?? 0)));
-  const labels = runLabels(run);
+  const skillRun = spec.flavor === 'skill';
+  const labels = { ...runLabels(run), ...(skillRun && { [FLAVOR_LABEL]: 'skill' }) };
 
   const command = input.agentCommand ?? [
     'autoresearch', 'agent',
@@ -81,7 +88,10 @@ export function buildRunJob(input: BuildRunJobInput): V1Job {
     imagePullPolicy: 'IfNotPresent',
     command,
     workingDir: WORK_ROOT,
-    env: containerEnv(spec.run.env ?? {}, input.tokenSecretName),
+    env: [
+      ...containerEnv(spec.run.env ?? {}, input.tokenSecretName),
+      ...(skillRun ? modelEnv(input.tokenSecretName, input.modelApiBaseUrl) : []),
+    ],
     resources: resources(k8s),
     volumeMounts: volumeMounts(k8s),
     securityContext: {
@@ -141,6 +151,8 @@ export interface BuildRunTokenSecretInput {
   namespace: string;
   /** The Job it belongs to (once created), so Kubernetes deletes the Secret with the Job. */
   ownerJob?: { name: string; uid: string };
+  /** A skill run's model API key, stored beside its token and deleted with it. */
+  modelApiKey?: string;
 }
 
 export function buildRunTokenSecret(input: BuildRunTokenSecretInput): V1Secret {
@@ -167,7 +179,7 @@ export function buildRunTokenSecret(input: BuildRunTokenSecretInput): V1Secret {
           }
         : {}),
     },
-    stringData: { [RUN_TOKEN_SECRET_KEY]: input.token },
+    stringData: { [RUN_TOKEN_SECRET_KEY]: input.token, ...(input.modelApiKey && { [MODEL_API_KEY_SECRET_KEY]: input.modelApiKey }) },
   };
 }
 
@@ -286,6 +298,14 @@ function containerEnv(runEnv: Record<string, string>, tokenSecretName: string): 
   // The token reaches the pod only as a reference: it never appears in the Job, its events or `kubectl get -o yaml`.
   env.push({ name: RUN_TOKEN_ENV, valueFrom: { secretKeyRef: { name: tokenSecretName, key: RUN_TOKEN_SECRET_KEY } } });
   return env;
+}
+
+/** A skill run's agent calls the model; its key comes from the run's own Secret, never a literal. */
+function modelEnv(tokenSecretName: string, baseUrl: string | undefined): V1EnvVar[] {
+  return [
+    { name: 'ANTHROPIC_API_KEY', valueFrom: { secretKeyRef: { name: tokenSecretName, key: MODEL_API_KEY_SECRET_KEY } } },
+    ...(baseUrl ? [{ name: 'ANTHROPIC_BASE_URL', value: baseUrl }] : []),
+  ];
 }
 
 function resources(k8s: KubernetesRunSpec): V1ResourceRequirements {

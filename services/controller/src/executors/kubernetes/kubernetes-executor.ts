@@ -46,6 +46,8 @@ export interface KubernetesExecutorOptions {
   nodeRefreshMs?: number;
   /** Delay before a failed watch is started again. */
   rewatchDelayMs?: number;
+  /** The model API, for the agents of skill runs (the key goes into each such run's Secret). */
+  modelApi?: { apiKey: string | undefined; baseUrl: string | undefined };
 }
 
 interface Launching {
@@ -174,6 +176,7 @@ export class KubernetesExecutor implements PoolExecutor {
         controllerUrl: this.options.controllerUrl(),
         natsUrl: this.options.natsUrl,
         tokenSecretName: runTokenSecretName(run.runId, run.attempt),
+        modelApiBaseUrl: this.options.modelApi?.baseUrl,
         minStartupAllowanceSeconds: settings.startTimeoutSeconds + 60,
       });
     } catch (error) {
@@ -184,7 +187,7 @@ export class KubernetesExecutor implements PoolExecutor {
     }
     this.launching.set(name, { ...ids, gpus: podGpus(job.spec?.template?.spec, settings.gpuResource) });
     this.callbacks.set(name, onGone);
-    this.track(this.create(ids, name, job, run.token));
+    this.track(this.create(ids, name, job, run.token, run.spec.flavor === 'skill' ? this.options.modelApi?.apiKey : undefined));
   }
 
   isStarting(run: RunIds): boolean {
@@ -239,11 +242,11 @@ export class KubernetesExecutor implements PoolExecutor {
     await this.pods?.stop();
   }
 
-  private async create(ids: RunIds, name: string, job: V1Job, token: string): Promise<void> {
+  private async create(ids: RunIds, name: string, job: V1Job, token: string, modelApiKey: string | undefined): Promise<void> {
     const what = `run ${ids.runId} attempt ${ids.attempt}`;
     try {
       await kubeCall(`create the token Secret of ${what}`, () =>
-        this.core.createNamespacedSecret({ namespace: this.namespace, body: buildRunTokenSecret({ ...ids, token, namespace: this.namespace }) }),
+        this.core.createNamespacedSecret({ namespace: this.namespace, body: buildRunTokenSecret({ ...ids, token, namespace: this.namespace, modelApiKey }) }),
         { alreadyExistsOk: true },
       );
       await kubeCall(`create the Job of ${what}`, () => this.batch.createNamespacedJob({ namespace: this.namespace, body: job }), { alreadyExistsOk: true });

@@ -30,6 +30,11 @@ export interface LocalExecutorOptions {
   workRoot?: string;
   /** The part of the controller's environment an agent may see (PATH, HOME, LANG, TMPDIR). */
   baseEnv: Record<string, string>;
+  /**
+   * The model API's key and address (ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL), given only to the agents of
+   * skill runs, which call the model: a training script must never find the key in its agent's environment.
+   */
+  modelEnv?: Record<string, string>;
   /** Keep a warm agent forked ahead for each slot (embedded mode); default true. */
   warmAgents?: boolean;
 }
@@ -157,7 +162,8 @@ export class LocalExecutor implements SlotExecutor {
     else args.push('--transport', 'nats', '--nats-url', channel.natsUrl);
     if (this.options.workRoot) args.push('--work-root', this.options.workRoot);
     // The agent gets only what it needs; the controller's own secrets (DATABASE_URL, API keys) stay here.
-    const env = { ...this.options.baseEnv, ...run.slot.env, AUTORESEARCH_RUN_TOKEN: run.token };
+    const skillRun = run.spec.flavor === 'skill';
+    const env = { ...this.options.baseEnv, ...run.slot.env, ...(skillRun && this.options.modelEnv), AUTORESEARCH_RUN_TOKEN: run.token };
 
     const lastOutput: string[] = [];
     const remember = (line: string) => {
@@ -170,7 +176,8 @@ export class LocalExecutor implements SlotExecutor {
     let child: ChildProcess;
     let logFile: string | null = null;
     if (channel.kind === 'ipc') {
-      const standby = this.takeStandby(run.slot);
+      // A standby was forked without the model's key; a skill run starts its own agent, which has it.
+      const standby = skillRun ? undefined : this.takeStandby(run.slot);
       if (standby) {
         child = standby.child;
         standby.output.to(remember);
