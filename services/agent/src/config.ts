@@ -25,12 +25,21 @@ export interface AgentConfig {
   workRoot: string;
   /** The few variables of the agent's environment that experiments inherit (see PASSED_TO_EXPERIMENT). */
   inheritedEnv: Record<string, string>;
+  /** The Messages API that skill runs call (ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL); absent without a key. */
+  modelApi?: ModelApiSettings;
+}
+
+export interface ModelApiSettings {
+  apiKey: string;
+  /** Another endpoint than https://api.anthropic.com, such as a proxy. */
+  baseUrl?: string;
 }
 
 export const USAGE = `usage: autoresearch-agent --run-id ID --controller-url URL [--transport ipc|nats] [--nats-url URL]
                           [--result-give-up-seconds N] [--work-root DIR]
        autoresearch-agent --standby [--transport ipc] [--work-root DIR]   (forked by the controller: waits for its run)
-  environment: ${TOKEN_ENV} (the run's bearer token, required; a standby is handed it over IPC)`;
+  environment: ${TOKEN_ENV} (the run's bearer token, required; a standby is handed it over IPC)
+               ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL (the model API, for skill runs; never passed to experiments)`;
 
 /** `given.token`: the token a standby agent was handed over its IPC channel instead of its environment. */
 export function loadAgentConfig(argv: readonly string[], given: { token?: string } = {}): AgentConfig {
@@ -102,6 +111,7 @@ export function parseAgentConfig(argv: readonly string[], env: Readonly<Record<s
     if (value !== undefined) inheritedEnv[name] = value;
   }
 
+  const modelApi = parseModelApi(env);
   return {
     runId,
     controllerUrl,
@@ -111,7 +121,27 @@ export function parseAgentConfig(argv: readonly string[], env: Readonly<Record<s
     resultGiveUpSeconds,
     workRoot: isAbsolute(workRoot) ? workRoot : resolve(workRoot),
     inheritedEnv,
+    ...(modelApi !== undefined && { modelApi }),
   };
+}
+
+function parseModelApi(env: Readonly<Record<string, string | undefined>>): ModelApiSettings | undefined {
+  const apiKey = env.ANTHROPIC_API_KEY?.trim() || undefined;
+  const rawUrl = env.ANTHROPIC_BASE_URL?.trim() || undefined;
+  if (rawUrl !== undefined) {
+    let url: URL;
+    try {
+      url = new URL(rawUrl);
+    } catch {
+      throw new AgentConfigError(`ANTHROPIC_BASE_URL is not a valid URL: ${JSON.stringify(rawUrl)}`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new AgentConfigError(`ANTHROPIC_BASE_URL must be an http or https URL, got ${JSON.stringify(rawUrl)}`);
+    }
+    if (apiKey === undefined) throw new AgentConfigError('ANTHROPIC_BASE_URL is set but ANTHROPIC_API_KEY is not: the model API needs its key too');
+  }
+  if (apiKey === undefined) return undefined;
+  return { apiKey, ...(rawUrl !== undefined && { baseUrl: rawUrl }) };
 }
 
 function parseNatsUrl(raw: string | boolean | undefined): string {

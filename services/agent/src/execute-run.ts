@@ -1,6 +1,8 @@
 // One run, start to finish: prepare the work directory, run the command under its budget while
 // streaming logs, progress and heartbeats, read the final metrics, decide the status, report the result.
+// A skill run (the assignment has `skill`) makes model calls instead of running a command: skill/.
 import type { ResultMessage, RunAssignment } from '../../../schemas/src/messages.js';
+import type { ModelApiSettings } from './config.js';
 import { InvalidAssignmentError, TransportClosedError } from './errors.js';
 import { buildExperimentEnv } from './experiment-env.js';
 import type { MetricValues } from './metrics/metric-reader.js';
@@ -17,6 +19,8 @@ export interface ExecuteRunInput {
   transport: AgentTransport;
   workRoot: string;
   inheritedEnv: Record<string, string>;
+  /** The model API a skill run calls; never given to experiment code. */
+  modelApi?: ModelApiSettings;
   /** Aborting stops the run like a stop control message; the abort reason (a string) becomes the result's reason. */
   signal?: AbortSignal;
   /** Aborting kills the run at once and reports nothing, as when the controller is gone. */
@@ -29,6 +33,11 @@ const MAX_SECONDS = 24 * 24 * 3600;
 
 /** Resolves with the delivered result; rejects with TransportClosedError when the controller went away. */
 export async function executeRun(input: ExecuteRunInput): Promise<ResultMessage> {
+  if (input.assignment.skill !== undefined) {
+    // Loaded only for a skill run: a command run should not pay for the model SDK (about 0.2 s) at every start.
+    const { executeSkillRun } = await import('./skill/execute-skill-run.js');
+    return executeSkillRun({ ...input, skill: input.assignment.skill });
+  }
   const { assignment, transport, warn } = input;
   const reporter = createReporter(transport, assignment);
   const base = { budgetSeconds: assignment.budgetSeconds, graceSeconds: assignment.graceSeconds, objectiveMetric: assignment.objectiveMetric };

@@ -27,6 +27,7 @@ export async function runAgent(argv: readonly string[]): Promise<number> {
       const standby = await awaitStandbyRun(argv);
       if (standby === null) return EXIT_DELIVERED; // dismissed before any run was given: nothing to report
       config = loadAgentConfig(standby.argv, { token: standby.token });
+      if (standby.modelApi !== undefined) config = { ...config, modelApi: standby.modelApi };
       handedOver = standby.assignment;
     } else {
       config = loadAgentConfig(argv);
@@ -83,6 +84,7 @@ export async function runAgent(argv: readonly string[]): Promise<number> {
       transport,
       workRoot: config.workRoot,
       inheritedEnv: config.inheritedEnv,
+      ...(config.modelApi !== undefined && { modelApi: config.modelApi }),
       signal: stop.signal,
       abandon: lost.signal,
       warn,

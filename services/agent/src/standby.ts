@@ -3,6 +3,7 @@
 // Starting Node, loading the agent and fetching the assignment cost about half a second; paid ahead or
 // skipped, they no longer sit between two experiments in a slot (bench/pipelining).
 import type { RunAssignment } from '../../../schemas/src/messages.js';
+import type { ModelApiSettings } from './config.js';
 import { AgentConfigError } from './errors.js';
 
 export const STANDBY_FLAG = '--standby';
@@ -20,6 +21,8 @@ export interface StandbyAssignment {
   controllerUrl: string;
   /** Absent when the controller could not build it: the agent then fetches it like any other. */
   assignment?: RunAssignment;
+  /** A skill run's model API: handed over with its run, so a standby that gets a training run never holds it. */
+  modelApi?: ModelApiSettings;
 }
 
 export interface StandbyRun {
@@ -28,6 +31,7 @@ export interface StandbyRun {
   token: string;
   /** Unchecked: the agent checks it as it checks a fetched one (checkAssignment). */
   assignment?: unknown;
+  modelApi?: ModelApiSettings;
 }
 
 export function isStandby(argv: readonly string[]): boolean {
@@ -66,7 +70,14 @@ export async function awaitStandbyRun(argv: readonly string[]): Promise<StandbyR
     argv: [...rest, '--run-id', message.runId, '--controller-url', message.controllerUrl],
     token: message.token,
     ...(message.assignment !== undefined && { assignment: message.assignment }),
+    ...(isModelApi(message.modelApi) && { modelApi: message.modelApi }),
   };
+}
+
+function isModelApi(raw: unknown): raw is ModelApiSettings {
+  if (typeof raw !== 'object' || raw === null) return false;
+  const api = raw as Record<string, unknown>;
+  return typeof api.apiKey === 'string' && api.apiKey !== '' && (api.baseUrl === undefined || typeof api.baseUrl === 'string');
 }
 
 function isAssignment(raw: unknown): raw is StandbyAssignment {
