@@ -117,7 +117,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
       channel,
       onAgentOutput: (runId, line) => log.warn({ runId }, `agent: ${line}`),
       baseEnv: env.agentBaseEnv,
-      modelEnv: modelEnvOf(env),
+      modelApi: { apiKey: env.anthropic.apiKey, baseUrl: env.anthropic.baseUrl },
       workRoot: options.workRoot,
       warmAgents: env.warmAgents,
     });
@@ -172,13 +172,5 @@ export async function startController(options: ControllerOptions): Promise<Runni
       await transport.close();
       await app.close();
     },
-  };
-}
-
-/** What an agent of a skill run needs to call the model, from the controller's own settings. */
-function modelEnvOf(env: ControllerEnv): Record<string, string> {
-  return {
-    ...(env.anthropic.apiKey !== undefined && { ANTHROPIC_API_KEY: env.anthropic.apiKey }),
-    ...(env.anthropic.baseUrl !== undefined && { ANTHROPIC_BASE_URL: env.anthropic.baseUrl }),
   };
 }

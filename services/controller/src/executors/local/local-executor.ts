@@ -31,10 +31,11 @@ export interface LocalExecutorOptions {
   /** The part of the controller's environment an agent may see (PATH, HOME, LANG, TMPDIR). */
   baseEnv: Record<string, string>;
   /**
-   * The model API's key and address (ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL), given only to the agents of
-   * skill runs, which call the model: a training script must never find the key in its agent's environment.
+   * The model API's key and address, given only to the agents of skill runs, which call the model (over
+   * IPC to a standby, as ANTHROPIC_API_KEY/ANTHROPIC_BASE_URL to an agent started for the run): a
+   * training script must never find the key in its agent's environment.
    */
-  modelEnv?: Record<string, string>;
+  modelApi?: { apiKey: string | undefined; baseUrl: string | undefined };
   /** Keep a warm agent forked ahead for each slot (embedded mode); default true. */
   warmAgents?: boolean;
 }
@@ -136,7 +137,13 @@ export class LocalExecutor implements SlotExecutor {
    * Hands a warm agent its run, with the assignment it would otherwise fetch over HTTP, once it listens.
    * Its channel is attached to the run only then, so its `standby-ready` never reads as a run's message.
    */
-  private async assign(standby: Standby, run: RunLaunch, note: (line: string) => void, attach: (runId: string, child: ChildProcess) => void): Promise<void> {
+  private async assign(
+    standby: Standby,
+    run: RunLaunch,
+    note: (line: string) => void,
+    attach: (runId: string, child: ChildProcess) => void,
+    modelApi: StandbyAssignment['modelApi'],
+  ): Promise<void> {
     const { child } = standby;
     let assignment: RunAssignment | undefined;
     try {
@@ -149,6 +156,7 @@ export class LocalExecutor implements SlotExecutor {
     attach(run.runId, child);
     const message: StandbyAssignment = {
       type: 'assign', runId: run.runId, token: run.token, controllerUrl: run.controllerUrl, ...(assignment !== undefined && { assignment }),
+      ...(modelApi && { modelApi: { apiKey: modelApi.apiKey, ...(modelApi.baseUrl && { baseUrl: modelApi.baseUrl }) } }),
     };
     child.send(message, (error) => {
       if (error) child.kill('SIGKILL'); // a half-told agent is of no use; its exit reports the run lost
@@ -162,8 +170,13 @@ export class LocalExecutor implements SlotExecutor {
     else args.push('--transport', 'nats', '--nats-url', channel.natsUrl);
     if (this.options.workRoot) args.push('--work-root', this.options.workRoot);
     // The agent gets only what it needs; the controller's own secrets (DATABASE_URL, API keys) stay here.
-    const skillRun = run.spec.flavor === 'skill';
-    const env = { ...this.options.baseEnv, ...run.slot.env, ...(skillRun && this.options.modelEnv), AUTORESEARCH_RUN_TOKEN: run.token };
+    const modelApi = run.spec.flavor === 'skill' && this.options.modelApi?.apiKey ? { apiKey: this.options.modelApi.apiKey, baseUrl: this.options.modelApi.baseUrl } : undefined;
+    const env = {
+      ...this.options.baseEnv,
+      ...run.slot.env,
+      ...(modelApi && { ANTHROPIC_API_KEY: modelApi.apiKey, ...(modelApi.baseUrl && { ANTHROPIC_BASE_URL: modelApi.baseUrl }) }),
+      AUTORESEARCH_RUN_TOKEN: run.token,
+    };
 
     const lastOutput: string[] = [];
     const remember = (line: string) => {
@@ -176,12 +189,11 @@ export class LocalExecutor implements SlotExecutor {
     let child: ChildProcess;
     let logFile: string | null = null;
     if (channel.kind === 'ipc') {
-      // A standby was forked without the model's key; a skill run starts its own agent, which has it.
-      const standby = skillRun ? undefined : this.takeStandby(run.slot);
+      const standby = this.takeStandby(run.slot);
       if (standby) {
         child = standby.child;
         standby.output.to(remember);
-        void this.assign(standby, run, remember, channel.attach);
+        void this.assign(standby, run, remember, channel.attach, modelApi);
       } else {
         child = fork(agentEntry, args, { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'json' });
         readLines(child).to(remember);
