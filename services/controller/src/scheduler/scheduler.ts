@@ -240,6 +240,9 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     if (verdict.stop && progress.pending === 0) return this.requestStop(study.id, verdict.reason, 'completed');
     if (verdict.stop) return; // max experiments created: let the pending ones finish
 
+    // A skill edit targets the head's most common failing eval: before the baseline is scored there is
+    // nothing to target, and a proposal made blind would waste an experiment.
+    if (spec.flavor === 'skill' && !progress.baselineDecided) return;
     let queued = queuedRuns.length;
     let created = progress.created;
     const freeSlots = this.freeCapacity();
@@ -255,7 +258,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
         await this.onProposalFailed(study.id, error);
         break;
       }
-      if (outcome === 'taken') break;
+      if (outcome === 'taken' || outcome === 'waiting') break;
       if (outcome !== 'exhausted') await this.modelAnswered(study);
       if (outcome === 'exhausted') {
         if (progress.pending === 0 && this.activeRunCount(study.id) === 0 && queued === 0) {
@@ -328,7 +331,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       this.proposing.set(study.id, (this.proposing.get(study.id) ?? 0) + 1);
       const proposal = this.createExperiment(study, experiments, state.maxExperiments)
         .then(async (outcome) => {
-          if (outcome === 'exhausted' || outcome === 'taken') return;
+          if (outcome === 'exhausted' || outcome === 'taken' || outcome === 'waiting') return;
           await this.modelAnswered(study);
         })
         .catch((error: unknown) => this.onProposalFailed(study.id, error))
@@ -374,13 +377,21 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     }
   }
 
-  /** The new experiment; 'exhausted' when no branch has a change left; 'taken' when another controller just made it. */
-  private async createExperiment(study: StudyRow, experiments: ExperimentRow[], maxExperiments: number | undefined): Promise<ExperimentRow | 'exhausted' | 'taken'> {
+  /**
+   * The new experiment; 'exhausted' when no branch has a change left; 'taken' when another controller just
+   * made it; 'waiting' when every branch of a skill study has an experiment in flight.
+   */
+  private async createExperiment(study: StudyRow, experiments: ExperimentRow[], maxExperiments: number | undefined): Promise<ExperimentRow | 'exhausted' | 'taken' | 'waiting'> {
     const { store } = this.options;
     const branches = await store.listBranches(study.id);
     const pendingPerBranch = (branchId: string) =>
       experiments.filter((e) => e.branchId === branchId && e.status === 'pending').length;
-    const candidates = branches
+    // A skill edit targets its head's failures, so a skill branch takes its next experiment only once the
+    // last is decided: made earlier, it would target failures the pending one may fix, on a head it may replace.
+    const oneAtATime = study.spec.flavor === 'skill';
+    const open = branches.filter((b) => !oneAtATime || pendingPerBranch(b.id) === 0);
+    if (open.length === 0) return 'waiting';
+    const candidates = open
       .filter((b) => !this.exhaustedHeads.has(`${b.id}@${b.headRevisionId}`))
       .sort((a, b) => pendingPerBranch(a.id) - pendingPerBranch(b.id) || a.index - b.index);
     for (const branch of candidates) {

@@ -1,6 +1,7 @@
 // Defaults that depend on the flavor, applied to the raw spec before the schema's own defaults. A skill
 // study may leave out what is the same for every skill study: its objective is the pass rate, it runs each
-// experiment 5 times, it stops at 95% for 3 experiments in a row, and its one mutable file is the skill.
+// experiment 5 times, it stops at 95% for 3 experiments in a row, its one mutable file is the skill, and
+// its mutator makes small edits, one at a time.
 
 export const SKILL_METRIC = 'pass_rate';
 export const SKILL_REPEATS = 5;
@@ -27,7 +28,13 @@ export function applyFlavorDefaults(raw: unknown): unknown {
   }
   if (spec.stop === undefined) spec.stop = { ceiling: { ...SKILL_CEILING } };
   else if (isRecord(spec.stop)) spec.stop.ceiling ??= { ...SKILL_CEILING };
-  if (isRecord(spec.mutator) && spec.mutator.kind === 'llm') spec.mutator.maxDiffLines ??= SKILL_MAX_DIFF_LINES;
+  if (isRecord(spec.mutator) && spec.mutator.kind === 'llm') {
+    spec.mutator.maxDiffLines ??= SKILL_MAX_DIFF_LINES;
+    // No proposals made ahead: a skill run costs a few model calls, not a GPU, so a slot may wait for the
+    // mutator; and a proposal made ahead targets the failures of a head that the running experiment may
+    // replace, then runs on that stale head.
+    spec.mutator.ahead ??= 0;
+  }
   // A skill run calls a model and needs no GPU; on Kubernetes it asks for none unless told to.
   if (isRecord(spec.run) && isRecord(spec.run.kubernetes)) spec.run.kubernetes.gpus ??= 0;
   return spec;
