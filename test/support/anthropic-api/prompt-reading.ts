@@ -21,6 +21,19 @@ export function requestText(request: MessagesRequest): string {
   return parts.join('\n\n');
 }
 
+/** The system prompt's text, its blocks joined by blank lines. */
+export function systemText(request: MessagesRequest): string {
+  if (typeof request.system === 'string') return request.system;
+  return (request.system ?? []).map((block) => block.text).join('\n\n');
+}
+
+/** The text of the last user message (tool results included); '' when there is none. */
+export function lastUserText(request: MessagesRequest): string {
+  const last = [...request.messages].reverse().find((message) => message.role === 'user');
+  if (!last) return '';
+  return typeof last.content === 'string' ? last.content : last.content.flatMap(blockText).join('\n\n');
+}
+
 function blockText(block: ContentBlockParam): string[] {
   if (block.type === 'text') return [block.text];
   if (block.type !== 'tool_result') return [];
