@@ -134,6 +134,17 @@ if (!agent) { console.log('no agent above ' + process.pid); process.exit(8); }
     assert.ok(Math.min(...endRuns) > lastWorking, 'the final holdout runs come after every working run');
     assert.ok(Math.min(...endRuns) > Math.max(...api.requests.filter(isEditor).map((r) => api.requests.indexOf(r))), 'and after the last proposal');
 
+    // Every proposal read a failure analysis of its head: failure rates per eval, the most common
+    // failing eval, and failing outputs with the judge's evidence; and was told to make one targeted edit.
+    const proposals = api.requests.filter(isEditor);
+    assert.equal(proposals.length, body.length - 1, 'one proposal per experiment, none made blind before the baseline');
+    const first = lastUserText(proposals[0]!.body);
+    assert.match(first, /Failures per eval on the head's 8 outputs:\n- no-numbered-lists: failed 8 of 8 \(100%\)/);
+    assert.match(first, /Most common failing eval: \S+ — failed 8 of 8 outputs/);
+    assert.match(first, /### An output for input [\w.-]+, failing no-numbered-lists, concise, breaking-changes-first, opens-with-summary\n/);
+    assert.match(first, /\n- opens-with-summary: [^\n]*evidence: "Here are the release notes/);
+    assert.match(systemText(proposals[0]!.body), /Make ONE targeted edit to SKILL\.md/);
+
     // The report shows both rates, before and after; results.json has the per-eval breakdown.
     const report = await readFile(join(out, 'report.md'), 'utf8');
     assert.match(report, /\| working inputs \| \d+\/32 \(\d+(\.\d)?%\) \| (3[1-2])\/32 \((9[5-9]|100)(\.\d)?%\) \|/);

@@ -57,3 +57,17 @@ describe('parseAgentConfig', () => {
     assert.throws(() => parseAgentConfig(ARGS, { AUTORESEARCH_RUN_TOKEN: '  ' }), configError(/AUTORESEARCH_RUN_TOKEN is not set/));
   });
 });
+
+describe('the model API of skill runs', () => {
+  it('is read from ANTHROPIC_API_KEY and ANTHROPIC_BASE_URL, and never passed on to experiments', () => {
+    const config = parseAgentConfig(ARGS, { ...ENV, ANTHROPIC_API_KEY: 'sk-ant-1', ANTHROPIC_BASE_URL: 'http://127.0.0.1:9/' });
+    assert.deepEqual(config.modelApi, { apiKey: 'sk-ant-1', baseUrl: 'http://127.0.0.1:9/' });
+    assert.equal(Object.keys(config.inheritedEnv).some((name) => name.startsWith('ANTHROPIC_')), false);
+    assert.equal(parseAgentConfig(ARGS, ENV).modelApi, undefined);
+  });
+
+  it('refuses a base URL that is not http(s), or one without a key', () => {
+    assert.throws(() => parseAgentConfig(ARGS, { ...ENV, ANTHROPIC_API_KEY: 'k', ANTHROPIC_BASE_URL: 'ftp://x' }), configError(/ANTHROPIC_BASE_URL must be an http or https URL/));
+    assert.throws(() => parseAgentConfig(ARGS, { ...ENV, ANTHROPIC_BASE_URL: 'http://x' }), configError(/ANTHROPIC_API_KEY is not/));
+  });
+});

@@ -6,6 +6,8 @@ import { parse } from 'yaml';
 import {
   buildRunJob,
   buildRunTokenSecret,
+  FLAVOR_LABEL,
+  MODEL_API_KEY_SECRET_KEY,
   RUN_TOKEN_ENV,
   type BuildRunJobInput,
 } from '../../services/controller/src/executors/kubernetes/build-job.js';
@@ -13,6 +15,7 @@ import { JobSpecError } from '../../services/controller/src/executors/kubernetes
 import { toLabelValue } from '../../services/controller/src/executors/kubernetes/names.js';
 import { validateStudySpec } from '../../services/controller/src/spec/load-study-folder.js';
 import type { StudySpec } from '../../schemas/src/study-spec.js';
+import { SKILL_STUDY_YAML } from '../support/skill-folder.js';
 import { SURROGATE_SPEC } from '../support/study-folder.js';
 
 const RUN_ID = '3f2a9c1e-7b4d-4e8a-9c2f-1a2b3c4d5e6f';
@@ -308,3 +311,34 @@ describe('buildRunTokenSecret', () => {
     assert.equal(rejection(() => buildRunTokenSecret({ runId: RUN_ID, attempt: 0, token: '', namespace: 'runs' })).field, 'token');
   });
 });
+
+describe('a skill run as a Job', () => {
+  const skillSpec = () => {
+    const raw = parse(SKILL_STUDY_YAML) as Record<string, any>;
+    raw.run = { kubernetes: { image: 'ghcr.io/acme/agent:2026.11' } };
+    return validateStudySpec(raw);
+  };
+
+  it('asks for no GPU, reads the model key from its run Secret, and is labelled for the model egress', () => {
+    const job = buildRunJob(input({ spec: skillSpec(), modelApiBaseUrl: 'https://llm-proxy.internal' }));
+    assert.doesNotThrow(() => new Job(job as any).validate());
+    const container = agent(job);
+    assert.equal(container.resources?.limits?.['nvidia.com/gpu'], undefined);
+    const key = container.env!.find((e) => e.name === 'ANTHROPIC_API_KEY');
+    assert.deepEqual(key?.valueFrom, { secretKeyRef: { name: 'ar-run-3f2a9c1e-2-token', key: MODEL_API_KEY_SECRET_KEY } });
+    assert.equal(container.env!.find((e) => e.name === 'ANTHROPIC_BASE_URL')?.value, 'https://llm-proxy.internal');
+    assert.equal(job.spec!.template.metadata!.labels![FLAVOR_LABEL], 'skill');
+  });
+
+  it('keeps the key out of a training Job, and in the run Secret only when given', () => {
+    const training = buildRunJob(input());
+    assert.equal(agent(training).env!.some((e) => e.name.startsWith('ANTHROPIC_')), false);
+    assert.equal(training.spec!.template.metadata!.labels![FLAVOR_LABEL], undefined);
+    const base = { runId: RUN_ID, attempt: 2, token: TOKEN, namespace: 'autoresearch-runs' };
+    assert.equal(buildRunTokenSecret(base).stringData![MODEL_API_KEY_SECRET_KEY], undefined);
+    const secret = buildRunTokenSecret({ ...base, modelApiKey: 'sk-ant-test' });
+    assert.equal(secret.stringData![MODEL_API_KEY_SECRET_KEY], 'sk-ant-test');
+    assert.doesNotThrow(() => new Secret(secret as any).validate());
+  });
+});
+

@@ -182,10 +182,14 @@ describe('the example specs', () => {
   it('validate, and the GPU example makes a Kubernetes Job with one GPU', async () => {
     const { readFile } = await import('node:fs/promises');
     const { resolveKubernetesRun } = await import('../../services/controller/src/executors/kubernetes/build-job.js');
-    for (const path of ['examples/tiny-lm/study.yaml', 'examples/tiny-lm/study-llm.yaml', 'examples/autoresearch-gpu/study.yaml']) {
+    for (const path of ['examples/tiny-lm/study.yaml', 'examples/tiny-lm/study-llm.yaml', 'examples/autoresearch-gpu/study.yaml', 'examples/skill-release-notes/study.yaml']) {
       const spec = validateStudySpec(parseStudyYaml(await readFile(path, 'utf8')));
       assert.ok(spec.name, path);
     }
+    // The skill example against its own files: inputs, the skill, every eval's files.
+    const { loadStudyFolder } = await import('../../services/controller/src/spec/load-study-folder.js');
+    const skill = await loadStudyFolder('examples/skill-release-notes');
+    assert.equal(skill.spec.skill?.evals.length, 4);
     const gpu = validateStudySpec(parseStudyYaml(await readFile('examples/autoresearch-gpu/study.yaml', 'utf8')));
     assert.equal(gpu.mutator.kind, 'llm');
     assert.equal(resolveKubernetesRun(gpu).gpus, 1);

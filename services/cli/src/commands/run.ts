@@ -58,6 +58,9 @@ async function createOrResume(store: Store, loaded: Awaited<ReturnType<typeof lo
   return { study: await resumeStudy(store, existing, overrides), resumed: true };
 }
 
+/** A skill run waits on model calls, not a GPU or a core: unless told otherwise, four run at once. */
+const SKILL_SLOTS = 4;
+
 export async function runCommand(dir: string, options: RunOptions, env: ControllerEnv): Promise<number> {
   const loaded = await loadStudyFolder(dir, options.spec);
   admitLlmSpec(loaded.spec, env.anthropic.apiKey);
@@ -70,7 +73,7 @@ export async function runCommand(dir: string, options: RunOptions, env: Controll
   try {
     const { study, resumed } = await createOrResume(store, loaded, options);
     controller = await startController({
-      store, env, log, host: '127.0.0.1', port: options.port, cpuSlots: options.slots, studyIds: [study.id], auth: 'open', transport: 'embedded',
+      store, env, log, host: '127.0.0.1', port: options.port, cpuSlots: options.slots ?? (loaded.spec.flavor === 'skill' ? SKILL_SLOTS : undefined), studyIds: [study.id], auth: 'open', transport: 'embedded',
       executor: 'local',
     });
     await writeServerNote(loaded.dir, { url: controller.url, pid: process.pid, studyId: study.id });

@@ -45,8 +45,8 @@ export interface SkillEvidence {
   failuresByEval: { name: string; failed: number }[];
   /** Pass counts per working input. */
   byInput: { name: string; passes: number; trials: number }[];
-  /** A few failing outputs, the most common failing eval's first, with the judge's evidence. */
-  examples: { eval: string; input: string; output: string; evidence: string; reason: string | null }[];
+  /** A few failing outputs, those failing the most common failing eval first, each with every eval it failed. */
+  examples: { input: string; output: string; failed: { eval: string; evidence: string; reason: string | null }[] }[];
 }
 
 export interface MutationContext {

@@ -22,33 +22,31 @@ export async function gatherSkillEvidence(store: Store, studyId: string, skill: 
     const succeeded = run.status === 'succeeded' && output !== undefined;
     const input = output?.input ?? '(no output)';
     const tally = byInput.get(input) ?? { passes: 0, trials: 0 };
+    const failedHere: SkillEvidence['examples'][number]['failed'] = [];
     for (const check of skill.evals) {
       const verdict = succeeded ? output.verdicts.find((v) => v.eval === check.name) : undefined;
-      const pass = verdict?.pass === true;
       tally.trials += 1;
-      if (pass) tally.passes += 1;
-      else {
-        failed.set(check.name, (failed.get(check.name) ?? 0) + 1);
-        examples.push({
-          eval: check.name,
-          input,
-          output: (output?.output ?? '').slice(0, EXAMPLE_CHARS),
-          evidence: verdict?.evidence ?? '',
-          reason: verdict?.reason ?? (succeeded ? null : run.reason ?? `the run ${run.status}`),
-        });
+      if (verdict?.pass === true) {
+        tally.passes += 1;
+        continue;
       }
+      failed.set(check.name, (failed.get(check.name) ?? 0) + 1);
+      failedHere.push({
+        eval: check.name,
+        evidence: verdict?.evidence ?? '',
+        reason: verdict?.reason ?? (succeeded ? null : run.reason ?? `the run ${run.status}`),
+      });
     }
     byInput.set(input, tally);
+    if (failedHere.length > 0) examples.push({ input, output: (output?.output ?? '').slice(0, EXAMPLE_CHARS), failed: failedHere });
   }
   const failuresByEval = [...failed].map(([name, count]) => ({ name, failed: count })).sort((a, b) => b.failed - a.failed);
   const top = failuresByEval[0]?.failed ? failuresByEval[0].name : null;
-  // The top failure's examples first, one per input where possible, then the others.
-  const ordered = [...examples].sort((a, b) => Number(b.eval === top) - Number(a.eval === top));
+  // Outputs failing the top eval first, one per input while there are other inputs to show.
+  const ordered = [...examples].sort((a, b) => Number(b.failed.some((f) => f.eval === top)) - Number(a.failed.some((f) => f.eval === top)));
   const picked: SkillEvidence['examples'] = [];
-  for (const example of ordered) {
-    if (picked.length >= EXAMPLES) break;
-    if (!picked.some((p) => p.eval === example.eval && p.input === example.input)) picked.push(example);
-  }
+  for (const example of ordered) if (picked.length < EXAMPLES && !picked.some((p) => p.input === example.input)) picked.push(example);
+  for (const example of ordered) if (picked.length < EXAMPLES && !picked.includes(example)) picked.push(example);
   return {
     evals: skill.evals.map((e) => ({ name: e.name, kind: e.kind, checks: describeEval(e) })),
     outputs: scored,

@@ -45,9 +45,11 @@ function failingOutputs(evidence: SkillEvidence): string[] {
   if (evidence.examples.length === 0) return [];
   const lines = ['', 'Failing outputs:'];
   for (const example of evidence.examples) {
-    lines.push('', `### ${example.eval} failed on input ${example.input}`);
-    if (example.reason) lines.push(`Reason: ${example.reason}`);
-    if (example.evidence) lines.push(`Evidence: ${JSON.stringify(example.evidence)}`);
+    lines.push('', `### An output for input ${example.input}, failing ${example.failed.map((f) => f.eval).join(', ')}`);
+    for (const failed of example.failed) {
+      const why = [failed.reason, failed.evidence ? `evidence: ${JSON.stringify(failed.evidence)}` : ''].filter(Boolean).join('; ');
+      lines.push(`- ${failed.eval}: ${why || 'failed'}`);
+    }
     lines.push('Output:', '```', example.output || '(empty)', '```');
   }
   return lines;
