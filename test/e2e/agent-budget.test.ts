@@ -2,31 +2,16 @@
 // real HTTP stand-in for the controller's assignment route. Checks what matters most about running
 // untrusted experiments: budgets are enforced on the whole process tree and nothing is left behind.
 import assert from 'node:assert/strict';
-import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { AgentMessage, type LogMessage, type ResultMessage, type RunAssignment } from '../../schemas/src/messages.js';
+import type { RunAssignment } from '../../schemas/src/messages.js';
+import { forkAgent, isAlive, until, type AgentUnderTest } from '../support/agent-process.js';
 import { makeAssignment, startAssignmentServer, type AssignmentServer } from '../support/assignment-server.js';
 
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
-const AGENT_MAIN = join(REPO, 'services/agent/src/main.ts');
 const TOKEN = 'tok-secret-4242';
-const checkMessage = TypeCompiler.Compile(AgentMessage);
-
-interface AgentUnderTest {
-  child: ChildProcess;
-  messages: AgentMessage[];
-  stderr: () => string;
-  logLines: () => string[];
-  result: () => Promise<ResultMessage>;
-  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
 
 const servers: AssignmentServer[] = [];
 let workRoot: string;
@@ -41,55 +26,13 @@ after(async () => {
 async function startAgent(assignment: RunAssignment, options: { token?: string } = {}): Promise<AgentUnderTest> {
   const server = await startAssignmentServer({ assignment, token: TOKEN });
   servers.push(server);
-  const child = fork(AGENT_MAIN, ['--run-id', assignment.runId, '--controller-url', server.url, '--transport', 'ipc', '--work-root', workRoot], {
-    cwd: REPO,
-    execArgv: ['--import', 'tsx'],
-    // A secret of the controller's that must not reach the experiment, beside the run token.
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', AUTORESEARCH_RUN_TOKEN: options.token ?? TOKEN, DATABASE_URL: 'postgres://db-secret' },
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    serialization: 'json',
+  // A secret of the controller's that must not reach the experiment, beside the run token.
+  return forkAgent({
+    runId: assignment.runId, controllerUrl: server.url, workRoot,
+    env: { AUTORESEARCH_RUN_TOKEN: options.token ?? TOKEN, DATABASE_URL: 'postgres://db-secret' },
   });
-  const messages: AgentMessage[] = [];
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  child.on('message', (message: unknown) => {
-    assert.ok(checkMessage.Check(message), `invalid message from the agent: ${JSON.stringify(message)}`);
-    messages.push(message);
-  });
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  const logLines = () => messages.filter((m): m is LogMessage => m.type === 'log').flatMap((m) => m.lines.map((l) => l.line));
-  return {
-    child,
-    messages,
-    stderr: () => stderr,
-    logLines,
-    result: async () => {
-      await until(() => messages.some((m) => m.type === 'result'), 20_000, () => `no result; stderr: ${stderr}`);
-      return messages.find((m): m is ResultMessage => m.type === 'result')!;
-    },
-    exit,
-  };
 }
 
-async function until(condition: () => boolean, timeoutMs: number, explain: () => string = () => 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting: ${explain()}`);
-    await sleep(10);
-  }
-}
-
-/** Alive means running: a zombie waits only to be reaped (PID 1 in a container may never do it). */
-function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 function liveMembersOfGroup(pgid: number): number[] {
   return readdirSync('/proc')

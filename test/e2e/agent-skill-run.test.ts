@@ -2,30 +2,25 @@
 // its model calls made through the real @anthropic-ai/sdk against the Anthropic API stand-in, which
 // writes the output, judges it (as the shared scripted judge does) and injects the faults.
 import assert from 'node:assert/strict';
-import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import {
-  AgentMessage,
   ResultMessage,
-  type LogMessage,
+  type AgentMessage,
   type RunAssignment,
   type SkillAssignment,
 } from '../../schemas/src/messages.js';
 import { startAnthropicApiServer, type AnthropicApiServer, type Policy, type PolicyAnswer } from '../support/anthropic-api/index.js';
 import { rubricJudge, type Rubric } from '../support/anthropic-api/skill-judge.js';
+import { forkAgent } from '../support/agent-process.js';
 import { makeAssignment, startAssignmentServer, type AssignmentServer } from '../support/assignment-server.js';
 
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
-const AGENT_MAIN = join(REPO, 'services/agent/src/main.ts');
 const TOKEN = 'tok-skill-secret-77';
-const checkMessage = TypeCompiler.Compile(AgentMessage);
 const checkResult = TypeCompiler.Compile(ResultMessage);
 
 const SKILL = '# Release notes\n\nOpen with a one-sentence summary. Use bullets, never numbered lists.\n';
@@ -101,35 +96,15 @@ async function runAgent(
 ): Promise<RunOutcome> {
   const controller = await startAssignmentServer({ assignment, token: TOKEN });
   servers.push(controller);
-  const child = fork(AGENT_MAIN, ['--run-id', assignment.runId, '--controller-url', controller.url, '--transport', 'ipc', '--work-root', workRoot], {
-    cwd: REPO,
-    execArgv: ['--import', 'tsx'],
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      AUTORESEARCH_RUN_TOKEN: TOKEN,
-      ...(options.withModelApi !== false && { ANTHROPIC_API_KEY: server.apiKey, ANTHROPIC_BASE_URL: server.url }),
-    },
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    serialization: 'json',
+  const agent = forkAgent({
+    runId: assignment.runId, controllerUrl: controller.url, workRoot,
+    env: { AUTORESEARCH_RUN_TOKEN: TOKEN, ...(options.withModelApi !== false && { ANTHROPIC_API_KEY: server.apiKey, ANTHROPIC_BASE_URL: server.url }) },
   });
-  const messages: AgentMessage[] = [];
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  child.on('message', (message: unknown) => {
-    assert.ok(checkMessage.Check(message), `invalid message from the agent: ${JSON.stringify(message)}`);
-    messages.push(message);
-  });
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const { child, messages } = agent;
   if (during) await during(messages, (m) => child.send(m as object));
-  const deadline = Date.now() + 30_000;
-  while (!messages.some((m) => m.type === 'result')) {
-    if (Date.now() > deadline) throw new Error(`no result; stderr: ${stderr}`);
-    await sleep(10);
-  }
-  const result = messages.find((m): m is ResultMessage => m.type === 'result')!;
+  const result = await agent.result(30_000);
   assert.ok(checkResult.Check(result), `the result is not a valid ResultMessage: ${JSON.stringify([...checkResult.Errors(result)].slice(0, 3))}`);
-  const logLines = messages.filter((m): m is LogMessage => m.type === 'log').flatMap((m) => m.lines.map((l) => l.line));
-  return { result, messages, logLines, exitCode: await exit };
+  return { result, messages, logLines: agent.logLines(), exitCode: (await agent.exit).code };
 }
 
 const judgeRequests = (server: AnthropicApiServer) => server.requests.filter((r) => r.body.tools?.length);

@@ -19,13 +19,13 @@ describe('decideByPassRate', () => {
     assert.ok(Math.abs(stats.threshold! - 0.19908) < 1e-4, String(stats.threshold));
     assert.ok(Math.abs(stats.pValue! - 0.01941) < 1e-4, String(stats.pValue));
     assert.equal(stats.nCandidate, 32);
-    assert.match(stats.summary, /^pass rate 24\/32 \(75%\) vs head 16\/32 \(50%\): Δ=\+25 points, σ=12\.1, threshold=19\.9, p=0\.019 → keep: the gain is beyond the binomial noise at 95% confidence$/);
+    assert.match(stats.summary, /^pass rate 24\/32 \(75%\) vs head 16\/32 \(50%\): Δ=\+25 points, σ=12\.1, threshold=19\.9, p=0\.019 → keep: the improvement is beyond the binomial noise at 95% confidence$/);
   });
 
   it('discards the same gain on too few outputs to tell it from noise', () => {
     const { keep, stats } = noiseAware([2, 4], [3, 4]);
     assert.equal(keep, false);
-    assert.match(stats.summary, /→ discard: the gain is within the binomial noise at 95% confidence/);
+    assert.match(stats.summary, /→ discard: the improvement is within the binomial noise at 95% confidence/);
   });
 
   it('discards equal and worse rates, and a perfect head cannot be beaten', () => {

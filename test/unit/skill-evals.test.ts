@@ -2,7 +2,6 @@
 // predicate (a module of the workspace, run in its own node process), each passing and failing, and the
 // predicate's confinement, time limit and throws.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,16 +11,8 @@ import { evaluateJson } from '../../services/agent/src/skill/json-eval.js';
 import { evaluatePredicate, type PredicateContext } from '../../services/agent/src/skill/predicate-eval.js';
 import { evaluateContains, evaluateLength, evaluateRegex } from '../../services/agent/src/skill/text-evals.js';
 import type { EvalOfKind } from '../../services/agent/src/skill/verdict.js';
+import { isAlive } from '../support/agent-process.js';
 
-/** Alive means running: a zombie only waits to be reaped. */
-function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 async function until(condition: () => boolean, timeoutMs: number, explain: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;

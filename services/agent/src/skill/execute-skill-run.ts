@@ -3,9 +3,9 @@
 // result with the skill report. A stop, the agent's SIGTERM or the deadline aborts the model calls and
 // predicates in flight; a lost controller ends it without a result.
 import type { ResultMessage, RunAssignment, SkillAssignment } from '../../../../schemas/src/messages.js';
-import type { ModelApiSettings } from '../config.js';
 import { InvalidAssignmentError, TransportClosedError } from '../errors.js';
 import { buildExperimentEnv } from '../experiment-env.js';
+import type { ExecuteRunInput } from '../execute-run.js';
 import { createReporter } from '../reporter.js';
 import type { AgentTransport } from '../transport/transport.js';
 import { createWorkdir, removeWorkdir, writeRevisionFiles, type Workdir } from '../workdir.js';
@@ -16,19 +16,8 @@ import { runSkill, type SkillWork } from './run-skill.js';
 import { buildSkillResult, type SkillRunFacts } from './skill-result.js';
 import { readSkillFile } from './target-call.js';
 
-export interface SkillRunInput {
-  assignment: RunAssignment;
-  skill: SkillAssignment;
-  transport: AgentTransport;
-  workRoot: string;
-  inheritedEnv: Record<string, string>;
-  modelApi?: ModelApiSettings;
-  /** Aborting stops the run like a stop control message; its reason (a string) becomes the result's reason. */
-  signal?: AbortSignal;
-  /** Aborting ends the run at once and reports nothing, as when the controller is gone. */
-  abandon?: AbortSignal;
-  warn: (problem: string) => void;
-}
+/** What executeRun was given, with the assignment's skill part pulled out. */
+export type SkillRunInput = ExecuteRunInput & { skill: SkillAssignment };
 
 // setTimeout cannot wait longer than 2^31-1 ms (about 24.8 days).
 const MAX_DEADLINE_MS = 2 ** 31 - 1;

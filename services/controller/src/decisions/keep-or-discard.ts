@@ -109,7 +109,7 @@ function decideBeyondNoise(comparison: Comparison, input: KeepOrDiscardInput): K
 }
 
 /** Why a candidate that was not kept fell short: worse, equal, or better by too little. */
-function whyNotBetter(delta: number, tooSmall: string): string {
+export function whyNotBetter(delta: number, tooSmall: string): string {
   if (delta < 0) return 'worse than the head';
   if (delta === 0) return 'no better than the head';
   return `the improvement is ${tooSmall}`;

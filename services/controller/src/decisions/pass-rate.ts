@@ -3,6 +3,7 @@
 // candidate only when a one-sided two-proportion z-test says its rate beats the head's at the study's
 // confidence. Pure, like keep-or-discard.ts.
 import type { DecisionStats } from '../store/schema.js';
+import { whyNotBetter } from './keep-or-discard.js';
 import { normalCdf, normalQuantile } from './statistics.js';
 
 export interface PassCount {
@@ -29,7 +30,7 @@ export function decideByPassRate(input: PassRateDecisionInput): { keep: boolean;
 
   if (input.rule === 'strict') {
     const keep = delta > minEffect;
-    const reason = keep ? 'strictly better than the head' : whyNot(delta, 'smaller than minEffect');
+    const reason = keep ? 'strictly better than the head' : whyNotBetter(delta, 'smaller than minEffect');
     return { keep, stats: { rule: 'strict', sigma: null, threshold: minEffect, pValue: null, ...base, summary: summarize(input, delta, null, minEffect, null, keep, reason) } };
   }
 
@@ -38,7 +39,7 @@ export function decideByPassRate(input: PassRateDecisionInput): { keep: boolean;
   if (standardError === 0) {
     // Every output passed everything, or nothing: both rates are equal, and there is nothing to gain.
     const keep = delta > minEffect;
-    const reason = keep ? 'better than the head' : whyNot(delta, 'smaller than minEffect');
+    const reason = keep ? 'better than the head' : whyNotBetter(delta, 'smaller than minEffect');
     return { keep, stats: { rule: 'noise-aware', sigma: 0, threshold: minEffect, pValue: null, ...base, summary: summarize(input, delta, 0, minEffect, null, keep, reason) } };
   }
   const noiseThreshold = normalQuantile(confidence) * standardError;
@@ -47,8 +48,8 @@ export function decideByPassRate(input: PassRateDecisionInput): { keep: boolean;
   const keep = delta > threshold;
   const level = `${Number((confidence * 100).toFixed(2))}% confidence`;
   const reason = keep
-    ? `the gain is beyond the binomial noise at ${level}`
-    : whyNot(delta, minEffect > noiseThreshold ? 'smaller than minEffect' : `within the binomial noise at ${level}`);
+    ? `the improvement is beyond the binomial noise at ${level}`
+    : whyNotBetter(delta, minEffect > noiseThreshold ? 'smaller than minEffect' : `within the binomial noise at ${level}`);
   return {
     keep,
     stats: { rule: 'noise-aware', sigma: standardError, threshold, pValue, ...base, summary: summarize(input, delta, standardError, threshold, pValue, keep, reason) },
@@ -58,12 +59,6 @@ export function decideByPassRate(input: PassRateDecisionInput): { keep: boolean;
 /** "62.5%" */
 export function percent(fraction: number): string {
   return `${Number((fraction * 100).toFixed(1))}%`;
-}
-
-function whyNot(delta: number, tooSmall: string): string {
-  if (delta < 0) return 'worse than the head';
-  if (delta === 0) return 'no better than the head';
-  return `the gain is ${tooSmall}`;
 }
 
 /** E.g. `pass rate 24/32 (75%) vs head 16/32 (50%): Δ=+25 points, σ=11.5, threshold=18.9, p=0.015 → keep: …` */
