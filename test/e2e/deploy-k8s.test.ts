@@ -295,7 +295,7 @@ describe('deploy/k8s overlays', () => {
         assert.deepEqual(rbac, ['ClusterRole/autoresearch-node-reader', 'ClusterRoleBinding/autoresearch-node-reader', 'Role/autoresearch-controller', 'RoleBinding/autoresearch-controller']);
       });
 
-      it('lets experiment pods reach only NATS, the controller and DNS', () => {
+      it('lets experiment pods reach only NATS, the controller and DNS (and skill pods public HTTPS)', () => {
         const policies = objects().filter((o) => o.kind === 'NetworkPolicy' && o.metadata.namespace === 'autoresearch-experiments') as Any[];
         const deny = policies.find((p) => Object.keys(p.spec.podSelector).length === 0);
         assert.ok(deny, 'a default-deny policy for the experiments namespace');
@@ -321,8 +321,16 @@ describe('deploy/k8s overlays', () => {
           { to: [{ namespace: 'autoresearch', pod: 'autoresearch-controller', ipBlock: undefined, otherKeys: [] }], ports: ['8420/TCP'] },
           { to: [{ namespace: 'kube-system', pod: undefined, ipBlock: undefined, otherKeys: [] }], ports: ['53/TCP', '53/UDP'] },
         ]);
+        // Skill runs alone (their own label) may also reach public HTTPS, for the model API; not private ranges.
+        const skill = policies.find((p) => p.spec.podSelector.matchLabels?.['autoresearch.dev/flavor'] === 'skill');
+        assert.ok(skill, 'a policy for skill pods');
+        assert.equal(skill.spec.podSelector.matchLabels['app.kubernetes.io/name'], 'autoresearch-agent');
+        assert.deepEqual(skill.spec.egress.map((rule: Any) => rule.ports.map((p: Any) => `${p.port}/${p.protocol}`)), [['443/TCP']]);
+        const block = skill.spec.egress[0].to[0].ipBlock;
+        assert.equal(block.cidr, '0.0.0.0/0');
+        for (const privateRange of ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16']) assert.ok(block.except.includes(privateRange), privateRange);
         // Every other policy in the namespace only denies (no allow rules that widen the agent's egress).
-        for (const p of policies) if (p !== agent) assert.equal(p.spec.egress, undefined, `${p.metadata.name} adds egress`);
+        for (const p of policies) if (p !== agent && p !== skill) assert.equal(p.spec.egress, undefined, `${p.metadata.name} adds egress`);
 
         // NATS and the controller accept traffic from the agents.
         for (const name of ['nats-ingress', 'controller-ingress']) find(objects(), 'NetworkPolicy', name, 'autoresearch');

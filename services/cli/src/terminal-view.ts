@@ -30,6 +30,8 @@ export function attachTerminalView(scheduler: Scheduler, study: StudyRow, write:
     write(`#${String(experiment.number).padEnd(4)} ${labelOf(decision.outcome ?? '')} ${metric} ${score} ${best.padEnd(16)} ${detail}`);
   });
   scheduler.on('study.stopping', ({ reason }) => write(paint(`stopping: ${reason}`, 33)));
+  scheduler.on('holdout.started', ({ reason, experimentNumber, runs }) =>
+    write(paint(`finishing (${reason}): the best revision, #${experimentNumber}, runs ${runs} times on the holdout inputs`, 33)));
 
   const numbers = new Map<string, number>();
   const experimentLabel = (id: string) => (numbers.has(id) ? `#${numbers.get(id)}` : id.slice(0, 8));

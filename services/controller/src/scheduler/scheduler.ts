@@ -30,6 +30,8 @@ export interface SchedulerEvents {
   'run.started': [{ study: StudyRow; run: RunRow; slot: Slot }];
   'run.finished': [{ runId: string; status: string; reason: string | undefined }];
   'study.stopping': [{ studyId: string; reason: string }];
+  /** A skill study's final check: its best revision runs on the holdout inputs. */
+  'holdout.started': [{ studyId: string; reason: string; experimentNumber: number; runs: number }];
   'study.stopped': [{ study: StudyRow }];
 }
 
@@ -289,6 +291,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const state = await ensureFinalHoldout(store, study);
     if (state.added > 0) {
       await store.appendEvent(study.id, 'holdout.started', { experimentNumber: state.experimentNumber, runs: state.added });
+      this.emit('holdout.started', { studyId: study.id, reason, experimentNumber: state.experimentNumber, runs: state.added });
     }
     if (state.done) await this.requestStop(study.id, reason, 'completed');
   }
