@@ -103,6 +103,17 @@ if (!agent) { console.log('no agent above ' + process.pid); process.exit(8); }
       const experiments = await store.listExperiments(study!.id, { limit: 100 });
       for (const e of experiments.filter((x) => x.number > 0)) assert.equal(e.edits?.length, 1, `experiment #${e.number} is one edit`);
       kept = experiments.filter((e) => e.outcome === 'keep').sort((a, b) => a.number - b.number).map((e) => ({ number: e.number, edits: e.edits! }));
+      // Every output is stored with each eval's verdict and its evidence.
+      const outputs = await store.listSkillOutputs({ studyId: study!.id });
+      const runs = (await Promise.all(experiments.map((e) => store.listRuns(e.id)))).flat();
+      assert.equal(outputs.length, runs.length, 'one stored output per run');
+      for (const output of outputs) {
+        assert.ok(output.output.length > 0);
+        assert.deepEqual(output.verdicts.map((v) => v.eval), spec.skill.evals.map((e: { name: string }) => e.name));
+        for (const verdict of output.verdicts) assert.equal(typeof verdict.evidence, 'string');
+      }
+      const judged = outputs.flatMap((o) => o.verdicts).filter((v) => v.eval === 'opens-with-summary' && v.pass);
+      assert.ok(judged.length > 0 && judged.every((v) => v.evidence.length > 0), 'a judge pass always quotes its evidence');
     } finally {
       await store.close();
     }

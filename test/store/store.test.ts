@@ -87,7 +87,7 @@ for (const target of targets) {
       );
       assert.deepEqual(
         tables.map((t) => t.table_name),
-        ['api_tokens', 'blobs', 'branches', 'events', 'experiments', 'metrics', 'revisions', 'run_logs', 'runs', 'studies', 'teams'],
+        ['api_tokens', 'blobs', 'branches', 'events', 'experiments', 'metrics', 'revisions', 'run_logs', 'runs', 'skill_outputs', 'studies', 'teams'],
       );
     });
 
@@ -421,6 +421,39 @@ for (const target of targets) {
           ['val_bpb', 0.9979, 1],
         ]);
         assert.equal((await store.getRun(run.id))?.status, 'succeeded');
+      });
+
+      it("stores a skill run's output with its verdicts once, and lists only each run's current attempt", async () => {
+        const seeded = await seedStudy(store);
+        const experiment = await addExperiment(store, seeded, 2);
+        const run = (await store.claimQueuedRun(claimRequest([seeded.study.id], 'cpu0')))!;
+        const skill = {
+          input: 'alpha', holdout: false, output: 'Dark mode ships today.', modelCalls: 2, inputTokens: 120, outputTokens: 30,
+          verdicts: [
+            { eval: 'short', pass: true, evidence: '4 words' },
+            { eval: 'summary', pass: false, evidence: 'Dark mode ships today.', reason: 'the judge answered no' },
+          ],
+        };
+        const message = { ...resultFor(run.id, run.attempt), metrics: { passes: 1, evals: 2, pass_rate: 0.5 }, skill };
+        assert.equal((await store.ingestResult(message)).applied, true);
+        assert.equal((await store.ingestResult(message)).applied, false, 'a redelivery');
+        const [stored, ...rest] = await store.listSkillOutputs({ studyId: seeded.study.id });
+        assert.equal(rest.length, 0, 'stored once');
+        assert.equal(stored!.experimentId, experiment.id);
+        assert.equal(stored!.output, skill.output);
+        assert.deepEqual(stored!.verdicts, skill.verdicts);
+        assert.equal(stored!.status, 'succeeded');
+        assert.equal(stored!.modelCalls, 2);
+        assert.deepEqual(await store.listSkillOutputs({ studyId: seeded.study.id, experimentIds: [] }), []);
+
+        // A run stopped midway (its output reported with the stop) and run again when the study resumes:
+        // until the new attempt reports, the run has no current output.
+        const other = (await store.claimQueuedRun(claimRequest([seeded.study.id], 'cpu1')))!;
+        assert.equal((await store.ingestResult({ ...message, runId: other.id, attempt: other.attempt, status: 'stopped' })).applied, true);
+        assert.equal((await store.listSkillOutputs({ studyId: seeded.study.id })).length, 2);
+        assert.equal(await store.requeueUnfinishedRuns(seeded.study.id), 1);
+        assert.equal((await store.claimQueuedRun(claimRequest([seeded.study.id], 'cpu1')))?.id, other.id);
+        assert.deepEqual((await store.listSkillOutputs({ studyId: seeded.study.id })).map((o) => o.runId), [run.id]);
       });
 
       it('requeues running runs; the next claim is a new attempt and the old one is ignored', async () => {

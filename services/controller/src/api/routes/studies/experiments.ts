@@ -1,4 +1,5 @@
-// /v1/studies/:id/experiments: the record of every experiment, with its diff and runs.
+// /v1/studies/:id/experiments: the record of every experiment, with its diff and runs (and a skill
+// experiment's outputs, each with every eval's verdict and evidence).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { NotFoundError } from '../../../errors.js';
@@ -36,10 +37,11 @@ export const experimentRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/:id/experiments/:number', {
     schema: { params: Type.Object({ id: Type.String({ minLength: 1 }), number: Type.Integer({ minimum: 0 }) }) },
   }, async (request) => {
-    await requireStudy(store, request.team, request.params.id);
+    const study = await requireStudy(store, request.team, request.params.id);
     const experiment = await store.getExperimentByNumber(request.params.id, request.params.number);
     if (!experiment) throw new NotFoundError(`experiment ${request.params.number} of study ${request.params.id}`);
     const runs = await store.listRuns(experiment.id);
-    return { ...experiment, runs: runs.map(runView) };
+    const outputs = study.spec.flavor === 'skill' ? await store.listSkillOutputs({ studyId: study.id, experimentIds: [experiment.id] }) : undefined;
+    return { ...experiment, runs: runs.map(runView), ...(outputs && { outputs }) };
   });
 };
