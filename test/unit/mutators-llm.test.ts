@@ -100,6 +100,28 @@ describe('the prompt', () => {
     assert.match(user, /\| 12 \| discard/);
   });
 
+  it('shows a skill whole even when it holds code blocks of its own, with the skill rules and failure analysis', () => {
+    const skill = '# Skill\n\nExample:\n\n```md\n- a bullet\n```\n\n## Rules\n- Be brief.\n';
+    const ctx = mutationContext({
+      flavor: 'skill',
+      head: { revisionId: 'head', score: 0.5, files: { 'SKILL.md': skill } },
+      mutablePaths: ['SKILL.md'],
+      objective: { metric: 'pass_rate', direction: 'maximize' },
+      skill: {
+        evals: [{ name: 'brief', kind: 'length', checks: 'the output has at most 50 words' }],
+        outputs: 2,
+        failuresByEval: [{ name: 'brief', failed: 1 }],
+        byInput: [{ name: 'a', passes: 1, trials: 1 }, { name: 'b', passes: 0, trials: 1 }],
+        examples: [{ input: 'b', output: 'Long.\n```\ncode\n```', failed: [{ eval: 'brief', evidence: '73 words', reason: 'more than the maximum of 50 words' }] }],
+      },
+    });
+    const user = userPrompt(ctx, 30);
+    assert.ok(user.includes(`### SKILL.md\n\`\`\`\`\n${skill}\n\`\`\`\`\n`), user);
+    assert.match(user, /Most common failing eval: brief — failed 1 of 2 outputs/);
+    assert.match(user, /### An output for input b, failing brief\n- brief: more than the maximum of 50 words; evidence: "73 words"\nOutput:\n````\nLong\./);
+    assert.match(systemPrompt(ctx, 20)[0]!.text, /Make ONE targeted edit to SKILL\.md/);
+  });
+
   it('finds the most common failure pattern across different numbers', () => {
     assert.deepEqual(mostCommonPattern(['exit code 3: boom', 'exit code 4: boom', 'timeout after 20s']), { text: 'exit code 3: boom', count: 2 });
     assert.equal(mostCommonPattern([]), null);

@@ -1,6 +1,7 @@
 // The part of the prompt that says what went wrong and where things are heading: the metric's trend,
 // the most common failure, the last output of failed runs, and the curves the last runs printed.
 import type { MutationContext } from '../mutator.js';
+import { fenced } from './fence.js';
 
 export function analyzeFailures(ctx: MutationContext): string {
   const { metric, direction } = ctx.objective;
@@ -18,7 +19,7 @@ export function analyzeFailures(ctx: MutationContext): string {
   if (pattern) lines.push(`Most common failure pattern (${pattern.count}×): ${pattern.text}`);
 
   for (const evidence of ctx.evidence.filter((e) => e.logTail.length > 0).slice(0, 3)) {
-    lines.push('', `Experiment #${evidence.experimentNumber} (${evidence.outcome}): ${evidence.reason ?? ''}`, '```', ...evidence.logTail.slice(-20), '```');
+    lines.push('', `Experiment #${evidence.experimentNumber} (${evidence.outcome}): ${evidence.reason ?? ''}`, fenced(evidence.logTail.slice(-20).join('\n')));
   }
   const withCurves = ctx.evidence.filter((e) => Object.keys(e.curves).length > 0).slice(0, 3);
   if (withCurves.length > 0) {

@@ -4,6 +4,7 @@
 import type { TextBlockParam, Tool } from '@anthropic-ai/sdk/resources/messages';
 import type { MutationContext } from '../mutator.js';
 import { analyzeFailures } from './failure-analysis.js';
+import { fenced } from './fence.js';
 import { skillFailureAnalysis, skillRules } from './skill-prompt.js';
 
 export const PROPOSE_TOOL: Tool = {
@@ -64,7 +65,7 @@ export function userPrompt(ctx: MutationContext, historyLimit: number): string {
   const { metric } = ctx.objective;
   const sections: string[] = [];
   sections.push(`## The current head (${metric} = ${ctx.head.score ?? 'not measured yet'})\n`);
-  for (const [path, content] of Object.entries(ctx.head.files)) sections.push(`### ${path}\n\`\`\`\n${content}\n\`\`\`\n`);
+  for (const [path, content] of Object.entries(ctx.head.files)) sections.push(`### ${path}\n${fenced(content)}\n`);
   sections.push(historySection(ctx, historyLimit));
   sections.push(triedSection(ctx));
   sections.push(ctx.flavor === 'skill' ? skillFailureAnalysis(ctx) : analyzeFailures(ctx));

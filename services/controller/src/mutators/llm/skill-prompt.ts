@@ -2,6 +2,7 @@
 // failure analysis of the head's outputs (per-eval failure rates, the most common failing eval, failing
 // outputs with the judge's evidence).
 import type { MutationContext, SkillEvidence } from '../mutator.js';
+import { fenced } from './fence.js';
 
 export function skillRules(ctx: MutationContext, maxDiffLines: number): string {
   return [
@@ -50,7 +51,7 @@ function failingOutputs(evidence: SkillEvidence): string[] {
       const why = [failed.reason, failed.evidence ? `evidence: ${JSON.stringify(failed.evidence)}` : ''].filter(Boolean).join('; ');
       lines.push(`- ${failed.eval}: ${why || 'failed'}`);
     }
-    lines.push('Output:', '```', example.output || '(empty)', '```');
+    lines.push('Output:', fenced(example.output || '(empty)'));
   }
   return lines;
 }
