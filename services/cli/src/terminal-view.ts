@@ -2,6 +2,7 @@
 // score so far, so a glance in the morning says what happened.
 import type { Scheduler } from '../../controller/src/scheduler/scheduler.js';
 import type { StudyRow } from '../../controller/src/store/schema.js';
+import { scoreFormatter } from './format-score.js';
 
 type Write = (line: string) => void;
 
@@ -9,8 +10,7 @@ const COLOURS = { keep: 32, baseline: 36, discard: 90, crash: 31, timeout: 31, i
 
 export function attachTerminalView(scheduler: Scheduler, study: StudyRow, write: Write, colour: boolean): void {
   const metric = study.spec.objective.metric;
-  // A pass rate reads as a percentage; a training metric keeps its six decimals.
-  const shown = study.spec.flavor === 'skill' ? (score: number) => `${(score * 100).toFixed(1)}%` : (score: number) => score.toFixed(6);
+  const shown = scoreFormatter(study.spec);
   const paint = (text: string, code: number) => (colour ? `\u001b[${code}m${text}\u001b[0m` : text);
   const labelOf = (outcome: string) => paint(outcome.padEnd(8), COLOURS[outcome as keyof typeof COLOURS] ?? 0);
 

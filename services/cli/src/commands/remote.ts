@@ -12,6 +12,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ApiClient } from '../api-client.js';
 import { EXIT } from '../exit-codes.js';
+import { scoreFormatter } from '../format-score.js';
 import { pgliteDir, readLiveServerNote, stateDir } from '../local-state.js';
 
 export interface RemoteOptions {
@@ -51,12 +52,13 @@ async function withLocalStudy<T>(dir: string, use: (store: Store, study: StudyRo
 
 function printStatus(study: Pick<StudyRow, 'name' | 'status' | 'stopReason' | 'spec'>, progress: StudyProgress, recent: Pick<ExperimentRow, 'number' | 'outcome' | 'status' | 'score' | 'description' | 'reason'>[]): void {
   const metric = study.spec.objective.metric;
+  const shown = scoreFormatter(study.spec);
   console.log(`${study.name}: ${study.status}${study.stopReason ? ` (${study.stopReason})` : ''}`);
-  console.log(`experiments: ${progress.decided} decided, ${progress.pending} pending; best ${metric} ${progress.bestScore?.toFixed(6) ?? 'n/a'}` +
+  console.log(`experiments: ${progress.decided} decided, ${progress.pending} pending; best ${metric} ${progress.bestScore === null ? 'n/a' : shown(progress.bestScore)}` +
     (progress.bestExperimentNumber !== null ? ` (#${progress.bestExperimentNumber})` : ''));
   for (const e of recent) {
     const outcome = e.status === 'decided' ? (e.outcome ?? '') : 'pending';
-    console.log(`  #${String(e.number).padEnd(4)} ${outcome.padEnd(9)} ${e.score?.toFixed(6) ?? '-'.padEnd(8)}  ${e.description}`);
+    console.log(`  #${String(e.number).padEnd(4)} ${outcome.padEnd(9)} ${e.score === null ? '-'.padEnd(8) : shown(e.score)}  ${e.description}`);
   }
 }
 

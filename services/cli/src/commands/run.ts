@@ -16,6 +16,7 @@ import { openStore } from '../../../controller/src/store/open-store.js';
 import type { StudyRow } from '../../../controller/src/store/schema.js';
 import type { Store } from '../../../controller/src/store/store.js';
 import { EXIT } from '../exit-codes.js';
+import { scoreFormatter } from '../format-score.js';
 import { pgliteDir, removeServerNote, stateDir, writeServerNote } from '../local-state.js';
 import { attachTerminalView } from '../terminal-view.js';
 
@@ -87,7 +88,7 @@ export async function runCommand(dir: string, options: RunOptions, env: Controll
     const written = await writeStudyOutputs(store, finalStudy, outDir);
     const progress = summarizeProgress(await store.listExperiments(study.id, { limit: 1_000_000 }), spec.objective.direction);
     write(`${finalStudy.status}: ${finalStudy.stopReason ?? ''}`);
-    write(`${progress.decided} experiments decided; best ${spec.objective.metric} ${progress.bestScore?.toFixed(6) ?? 'n/a'}` +
+    write(`${progress.decided} experiments decided; best ${spec.objective.metric} ${progress.bestScore === null ? 'n/a' : scoreFormatter(spec)(progress.bestScore)}` +
       (progress.bestExperimentNumber !== null ? ` (experiment #${progress.bestExperimentNumber})` : ''));
     write(`wrote ${written.join(', ')}`);
     const report = await skillReportOf(store, finalStudy);
