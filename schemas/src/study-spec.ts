@@ -293,6 +293,14 @@ export const Decision = Type.Object(
     }),
     confidence: Type.Number({ exclusiveMinimum: 0.5, exclusiveMaximum: 1, default: 0.95 }),
     minEffect: Type.Number({ minimum: 0, default: 0, description: 'Smallest improvement worth keeping.' }),
+    maxRepeats: Type.Optional(
+      Type.Integer({
+        minimum: 1, maximum: 100,
+        description:
+          'Adaptive repeats (noise-aware rule): a candidate better than the head by more than minEffect, but not yet beyond the noise, ' +
+          'is run again, doubling its runs up to this many, before it is decided. A worse one is decided at once. Off when absent.',
+      }),
+    ),
   },
   { additionalProperties: false, default: {} },
 );

@@ -456,6 +456,21 @@ for (const target of targets) {
         assert.deepEqual((await store.listSkillOutputs({ studyId: seeded.study.id })).map((o) => o.runId), [run.id]);
       });
 
+      it('adds runs to an experiment once, under a count guard, growing its repeats for working runs', async () => {
+        const seeded = await seedStudy(store);
+        const experiment = await addExperiment(store, seeded, 2);
+        const more = { experimentId: experiment.id, role: 'working' as const, whenCount: 2 };
+        assert.equal(await store.addRuns({ ...more, runIds: [randomUUID(), randomUUID()] }), 2);
+        assert.equal(await store.addRuns({ ...more, runIds: [randomUUID(), randomUUID()] }), 0, 'a second controller making the same decision adds nothing');
+        assert.equal((await store.getExperiment(experiment.id))?.repeats, 4);
+        assert.equal(await store.addRuns({ experimentId: experiment.id, role: 'holdout', whenCount: 0, runIds: [randomUUID()] }), 1);
+        const runs = await store.listRuns(experiment.id);
+        assert.deepEqual(runs.map((r) => [r.repeatIndex, r.role, r.status]), [
+          [0, 'working', 'queued'], [1, 'working', 'queued'], [2, 'working', 'queued'], [3, 'working', 'queued'], [4, 'holdout', 'queued'],
+        ]);
+        assert.equal((await store.getExperiment(experiment.id))?.repeats, 4, 'holdout runs are not repeats');
+      });
+
       it('requeues running runs; the next claim is a new attempt and the old one is ignored', async () => {
         const { seeded, run } = await claimedRun();
         assert.equal(await store.touchHeartbeat(run.id, run.attempt), true);

@@ -64,3 +64,16 @@ describe('a skill experiment decided', () => {
     assert.match(decision.reason, /^pass rate 32\/32 \(100%\) vs head 16\/32 \(50%\)/);
   });
 });
+
+describe('adaptive repeats of a skill experiment', () => {
+  it('runs a candidate better than the head but within the binomial noise again, doubling its outputs', () => {
+    const adaptive = validateStudySpec({ ...parse(SKILL_STUDY_YAML), decision: { maxRepeats: 8 } });
+    const decision = decideExperiment({
+      spec: adaptive, experiment: experiment(4), branch: branch([0.5, 0.5, 0.5, 0.5]), noise: null,
+      runs: [run(0, 3), run(1, 3), run(2, 3), run(3, 3)],
+    });
+    assert.equal(decision.outcome, 'discard', '12/16 against 8/16 is within the noise on its own');
+    assert.equal(decision.extend, 4);
+    assert.equal(decideExperiment({ spec, experiment: experiment(4), branch: branch([0.5, 0.5, 0.5, 0.5]), noise: null, runs: [run(0, 3), run(1, 3), run(2, 3), run(3, 3)] }).extend, 0, 'off without maxRepeats');
+  });
+});

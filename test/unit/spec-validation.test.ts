@@ -178,6 +178,21 @@ describe('study spec validation', () => {
   });
 });
 
+describe('adaptive repeats in the spec', () => {
+  it('needs the noise-aware rule and at least the repeats every experiment runs', () => {
+    const strict = baseSpec();
+    strict.decision = { rule: 'strict', maxRepeats: 4 };
+    assert.deepEqual(fieldErrors(check(strict)), [{ path: 'decision.maxRepeats', message: 'adaptive repeats need rule "noise-aware": the strict rule does not look at the noise' }]);
+    const few = baseSpec();
+    few.repeats = 3;
+    few.decision = { maxRepeats: 2 };
+    assert.deepEqual(fieldErrors(check(few)), [{ path: 'decision.maxRepeats', message: 'is 2, fewer than the 3 repeats every experiment runs' }]);
+    const fine = baseSpec();
+    fine.decision = { maxRepeats: 8 };
+    assert.doesNotThrow(check(fine));
+  });
+});
+
 describe('the example specs', () => {
   it('validate, and the GPU example makes a Kubernetes Job with one GPU', async () => {
     const { readFile } = await import('node:fs/promises');

@@ -29,6 +29,8 @@ export function attachTerminalView(scheduler: Scheduler, study: StudyRow, write:
     const detail = decision.outcome === 'baseline' ? decision.reason : `${experiment.description} · ${decision.reason}`;
     write(`#${String(experiment.number).padEnd(4)} ${labelOf(decision.outcome ?? '')} ${metric} ${score} ${best.padEnd(16)} ${detail}`);
   });
+  scheduler.on('experiment.extended', ({ experiment, from, to, reason }) =>
+    write(paint(`   ↻ #${experiment.number} promising, not yet beyond the noise: ${from} → ${to} runs (${reason})`, 90)));
   scheduler.on('study.stopping', ({ reason }) => write(paint(`stopping: ${reason}`, 33)));
   scheduler.on('holdout.started', ({ reason, experimentNumber, runs }) =>
     write(paint(`finishing (${reason}): the best revision, #${experimentNumber}, runs ${runs} times on the holdout inputs`, 33)));

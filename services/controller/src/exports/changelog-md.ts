@@ -29,6 +29,7 @@ export function formatChangelog(input: ChangelogInput): string {
       lines.push(`**Change:** ${e.changeKey === null ? 'none: the unmodified workspace' : e.description}`);
       lines.push(`**Reasoning:** ${e.hypothesis || '—'}`);
       lines.push(`**Result:** ${e.reason ?? e.outcome ?? ''}`);
+      if (e.number > 0 && e.repeats > spec.repeats) lines.push(`**Repeats:** ${e.repeats} runs: promising but not yet beyond the noise after ${spec.repeats}, it was run again (adaptive repeats)`);
       if (e.diff) lines.push('', '```diff', e.diff.trimEnd(), '```');
       const tail = input.failureTails.get(e.id);
       if (tail && tail.length > 0) {

@@ -1,6 +1,7 @@
 // Turns the finished runs of one experiment into its outcome. This is the one place where run failures
 // become experiment outcomes; the keep/discard rule itself lives in decisions/keep-or-discard.ts.
 import type { StudySpec } from '../../../../schemas/src/study-spec.js';
+import { extraRunsFor } from '../decisions/adaptive-repeats.js';
 import { decideKeepOrDiscard } from '../decisions/keep-or-discard.js';
 import { mean, sampleStandardDeviation } from '../decisions/statistics.js';
 import type { BranchRow, DecisionStats, ExperimentOutcome, ExperimentRow, RunRow } from '../store/schema.js';
@@ -18,6 +19,11 @@ export interface ExperimentDecision {
   newHeadValues: number[] | null;
   /** Set for the baseline: the run-to-run spread the noise-aware rule compares against. */
   noise: { sigma: number; degreesOfFreedom: number } | null;
+  /**
+   * More runs the candidate gets before it is decided (adaptive repeats); 0 to decide it now. When set,
+   * the rest of this decision is only what the runs so far show, and is not recorded.
+   */
+  extend?: number;
 }
 
 export interface DecisionInput {
@@ -79,5 +85,6 @@ export function decideExperiment(input: DecisionInput): ExperimentDecision {
     stats,
     newHeadValues: keep ? values : null,
     noise: null,
+    extend: extraRunsFor(spec.decision, values.length, keep, stats),
   };
 }

@@ -2,6 +2,7 @@
 // model that kept erroring, a judge that never gave a valid verdict) scored nothing, so it counts as that
 // many fails, never as a pass. Holdout runs are reported, never decided on.
 import type { StudySpec } from '../../../../schemas/src/study-spec.js';
+import { extraRunsFor } from '../decisions/adaptive-repeats.js';
 import { decideByPassRate, percent } from '../decisions/pass-rate.js';
 import type { DecisionStats, RunRow } from '../store/schema.js';
 import type { DecisionInput, ExperimentDecision } from './decide-experiment.js';
@@ -61,5 +62,6 @@ export function decideSkillExperiment(input: DecisionInput): ExperimentDecision 
     stats: { ...stats, summary },
     newHeadValues: keep ? values : null,
     noise: null,
+    extend: extraRunsFor(spec.decision, runs.length, keep, stats),
   };
 }

@@ -21,9 +21,11 @@ export async function ensureFinalHoldout(store: Store, study: StudyRow): Promise
   const runs = await store.listRuns(best.id);
   const holdout = runs.filter((r) => r.role === 'holdout');
   if (holdout.length === 0) {
-    const added = await store.addHoldoutRuns({
+    const added = await store.addRuns({
       experimentId: best.id,
       runIds: Array.from({ length: holdoutRunsOf(study.spec) }, () => randomUUID()),
+      role: 'holdout',
+      whenCount: 0,
     });
     return { experimentNumber: best.number, added, done: false };
   }

@@ -1,7 +1,7 @@
 // The loop that keeps the slots busy: decide finished experiments (in number order), check the stop
 // conditions, create experiments while slots are free, and hand queued runs to the executor.
 // Postgres is the truth: a message or a finished agent only nudges a loop that also polls.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { AgentMessage, ControlMessage } from '../../../../schemas/src/messages.js';
@@ -30,6 +30,8 @@ export interface SchedulerEvents {
   'run.started': [{ study: StudyRow; run: RunRow; slot: Slot }];
   'run.finished': [{ runId: string; status: string; reason: string | undefined }];
   'study.stopping': [{ studyId: string; reason: string }];
+  /** A promising candidate runs again before it is decided (adaptive repeats). */
+  'experiment.extended': [{ study: StudyRow; experiment: ExperimentRow; from: number; to: number; reason: string }];
   /** A skill study's final check: its best revision runs on the holdout inputs. */
   'holdout.started': [{ studyId: string; reason: string; experimentNumber: number; runs: number }];
   'study.stopped': [{ study: StudyRow }];
@@ -451,6 +453,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       const branch = await store.getBranch(experiment.branchId);
       if (!branch) throw new Error(`branch ${experiment.branchId} of experiment ${experiment.id} is missing`);
       const decision = decideExperiment({ spec: study.spec, experiment, runs, branch, noise: await this.noiseFor(study, branch) });
+      if (decision.extend) {
+        await this.extendExperiment(study, experiment, runs.filter((r) => r.role === 'working').length, decision);
+        break; // decisions go in number order: the later ones wait for this one's extra runs
+      }
       const newHead = decision.newHeadValues && experiment.candidateRevisionId
         ? {
             branchId: branch.id,
@@ -487,6 +493,22 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       }
     }
     return decidedAny;
+  }
+
+  /** Queues a promising candidate's extra runs (adaptive repeats); another controller may have done it already. */
+  private async extendExperiment(study: StudyRow, experiment: ExperimentRow, runsSoFar: number, decision: ExperimentDecision): Promise<void> {
+    const { store } = this.options;
+    const added = await store.addRuns({
+      experimentId: experiment.id,
+      runIds: Array.from({ length: decision.extend! }, () => randomUUID()),
+      role: 'working',
+      whenCount: runsSoFar,
+    });
+    if (added === 0) return;
+    const summary = decision.stats?.summary ?? decision.reason;
+    await store.appendEvent(study.id, 'experiment.extended', { experimentId: experiment.id, number: experiment.number, from: runsSoFar, to: runsSoFar + added, summary });
+    this.emit('experiment.extended', { study, experiment, from: runsSoFar, to: runsSoFar + added, reason: summary });
+    this.nudge();
   }
 
   /**

@@ -49,6 +49,13 @@ export function checkStudySpec(spec: StudySpec, files: ReadonlyMap<string, Buffe
     }
   }
 
+  const { maxRepeats, rule } = spec.decision;
+  if (maxRepeats !== undefined && rule !== 'noise-aware') {
+    errors.push({ path: 'decision.maxRepeats', message: 'adaptive repeats need rule "noise-aware": the strict rule does not look at the noise' });
+  } else if (maxRepeats !== undefined && maxRepeats < spec.repeats) {
+    errors.push({ path: 'decision.maxRepeats', message: `is ${maxRepeats}, fewer than the ${spec.repeats} repeats every experiment runs` });
+  }
+
   const { stop } = spec;
   if (stop.deadline !== undefined && Number.isNaN(Date.parse(stop.deadline))) {
     errors.push({ path: 'stop.deadline', message: `"${stop.deadline}" is not an RFC 3339 time` });

@@ -27,7 +27,7 @@ import { claimQueuedRun, type ClaimRequest } from './queries/claim-run.js';
 import { decideExperiment, type ExperimentDecision } from './queries/decide-experiment.js';
 import { appendEvent, listAllEvents, listEvents, type ListEventsOptions } from './queries/events.js';
 import {
-  addHoldoutRuns,
+  addRuns,
   countExperiments,
   createExperiment,
   dropExperiment,
@@ -36,6 +36,7 @@ import {
   getExperimentByNumber,
   listExperiments,
   listTriedChangeKeys,
+  type AddedRuns,
   type ListExperimentsOptions,
   type NewExperiment,
 } from './queries/experiments.js';
@@ -194,8 +195,8 @@ export class Store {
   listRuns(experimentId: string): Promise<RunRow[]> {
     return listRuns(this.db, experimentId);
   }
-  addHoldoutRuns(input: { experimentId: string; runIds: string[] }): Promise<number> {
-    return addHoldoutRuns(this.db, input);
+  addRuns(input: AddedRuns): Promise<number> {
+    return addRuns(this.db, input);
   }
   listSkillOutputs(query: SkillOutputsQuery): Promise<SkillOutputRow[]> {
     return listSkillOutputs(this.db, query);

@@ -2,7 +2,7 @@
 import { and, asc, count, eq, gt, isNotNull, sql } from 'drizzle-orm';
 import { DuplicateChangeError, ExperimentCapError, InvalidInputError, NotFoundError } from '../../errors.js';
 import { queryRows, type StoreDb } from '../db.js';
-import { experiments, runs, type ExperimentOutcome, type ExperimentRow, type ExperimentStatus, type ModelUsage } from '../schema.js';
+import { experiments, runs, type ExperimentOutcome, type ExperimentRow, type ExperimentStatus, type ModelUsage, type RunRole } from '../schema.js';
 
 export interface NewExperiment {
   id: string;
@@ -85,20 +85,31 @@ export async function createExperiment(db: StoreDb, input: NewExperiment): Promi
   });
 }
 
+export interface AddedRuns {
+  experimentId: string;
+  runIds: string[];
+  role: RunRole;
+  /**
+   * Adds them only while the experiment has exactly this many runs of the role, checked under the study
+   * lock: two controllers making the same decision add one set, not two.
+   */
+  whenCount: number;
+}
+
 /**
- * Queues holdout runs of a decided experiment's candidate: a skill study's final check of its best
- * revision. Adds them only when the experiment has none yet (under the study lock, so two controllers
- * add one set), and returns how many it added.
+ * More runs of an experiment's candidate: a promising candidate's extra repeats (working; the experiment's
+ * `repeats` grows with them), or a skill study's final check of its best revision (holdout). Returns how
+ * many it added: 0 when another controller added them first.
  */
-export async function addHoldoutRuns(db: StoreDb, input: { experimentId: string; runIds: string[] }): Promise<number> {
+export async function addRuns(db: StoreDb, input: AddedRuns): Promise<number> {
   return db.transaction(async (tx) => {
     const [experiment] = await tx.select().from(experiments).where(eq(experiments.id, input.experimentId));
     if (!experiment?.candidateRevisionId) throw new NotFoundError(`experiment ${input.experimentId} with a candidate`);
     await queryRows(tx, sql`SELECT id FROM studies WHERE id = ${experiment.studyId} FOR NO KEY UPDATE`);
     const [existing] = await queryRows(tx, sql`
-      SELECT count(*) FILTER (WHERE role = 'holdout')::int AS holdout, coalesce(max(repeat_index) + 1, 0)::int AS next
+      SELECT count(*) FILTER (WHERE role = ${input.role})::int AS of_role, coalesce(max(repeat_index) + 1, 0)::int AS next
         FROM runs WHERE experiment_id = ${input.experimentId}`);
-    if (Number(existing!.holdout) > 0 || input.runIds.length === 0) return 0;
+    if (Number(existing!.of_role) !== input.whenCount || input.runIds.length === 0) return 0;
     const next = Number(existing!.next);
     await tx.insert(runs).values(
       input.runIds.map((id, i) => ({
@@ -107,9 +118,12 @@ export async function addHoldoutRuns(db: StoreDb, input: { experimentId: string;
         experimentId: experiment.id,
         revisionId: experiment.candidateRevisionId!,
         repeatIndex: next + i,
-        role: 'holdout' as const,
+        role: input.role,
       })),
     );
+    if (input.role === 'working') {
+      await tx.update(experiments).set({ repeats: experiment.repeats + input.runIds.length }).where(eq(experiments.id, experiment.id));
+    }
     return input.runIds.length;
   });
 }
