@@ -279,3 +279,51 @@ describe('decideKeepOrDiscard: invalid input', () => {
     assert.throws(() => decideKeepOrDiscard(input({ headValues: [Infinity] })), /finite/);
   });
 });
+
+describe('decideKeepOrDiscard on crafted samples: what each rule makes of them', () => {
+  const both = (headValues: number[], candidateValues: number[], noise: KeepOrDiscardInput['noise'] = null) => ({
+    strict: decideKeepOrDiscard(input({ rule: 'strict', headValues, candidateValues, noise })).keep,
+    noiseAware: decideKeepOrDiscard(input({ headValues, candidateValues, noise })),
+  });
+
+  it('equal distributions: the same five values in another order are not an improvement', () => {
+    const head = [1.003, 0.998, 1.001, 0.999, 1.002];
+    const { strict, noiseAware } = both(head, [0.999, 1.002, 0.998, 1.003, 1.001]);
+    assert.equal(strict, false);
+    assert.equal(noiseAware.keep, false);
+    assertClose(noiseAware.stats.pValue, 0.5, 1e-9, 'p');
+  });
+
+  it('a small real gain: within the noise at 3 runs each, beyond it at 12', () => {
+    const noise = [0.0012, -0.0012, 0, 0.0008, -0.0008, 0.0004, -0.0004, 0.0010, -0.0010, 0.0002, -0.0002, 0];
+    const head = (n: number) => noise.slice(0, n).map((e) => 1 + e);
+    const candidate = (n: number) => noise.slice(0, n).reverse().map((e) => 0.999 + e);
+    const few = both(head(3), candidate(3));
+    assert.equal(few.strict, true, 'strict keeps it on any sample');
+    assert.equal(few.noiseAware.keep, false);
+    const many = both(head(12), candidate(12));
+    assert.equal(many.noiseAware.keep, true, many.noiseAware.stats.summary);
+  });
+
+  it('a large gain is kept by both rules, with a tiny p-value', () => {
+    const { strict, noiseAware } = both(HEAD, shifted(HEAD, -0.05));
+    assert.equal(strict, true);
+    assert.equal(noiseAware.keep, true);
+    assert.ok(noiseAware.stats.pValue! < 0.001);
+  });
+
+  it('one outlier: a single lucky run pulls the mean below the head, but its spread shows it is not a real gain', () => {
+    const { strict, noiseAware } = both(HEAD, [1.0008, 0.9994, 1.0011, 0.96]);
+    assert.equal(strict, true, 'the strict rule is fooled by the mean');
+    assert.equal(noiseAware.keep, false, noiseAware.stats.summary);
+    assert.match(noiseAware.stats.summary, /within the noise/);
+  });
+
+  it('n=1 against n=1: only the baseline noise can tell, and a gain inside it is discarded', () => {
+    const { strict, noiseAware } = both([1.0], [0.999], { sigma: 0.0012, degreesOfFreedom: 2 });
+    assert.equal(strict, true);
+    assert.equal(noiseAware.keep, false);
+    assert.equal(noiseAware.stats.nCandidate, 1);
+    assert.equal(noiseAware.stats.nHead, 1);
+  });
+});
