@@ -305,6 +305,19 @@ export const Decision = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+export const EarlyStopping = Type.Object(
+  {
+    rule: Type.Literal('median', { description: "median: stop a run whose curve's running mean is worse than the median of its head's runs at the same step." }),
+    metric: Type.Optional(MetricName),
+    minProgress: Type.Number({
+      minimum: 0, maximum: 1, default: 0.25,
+      description: "No run is stopped before this fraction of the head's runs' steps.",
+    }),
+    margin: Type.Number({ minimum: 0, default: 0, description: 'How much worse than the median, in metric units, a run must be to be stopped.' }),
+  },
+  { additionalProperties: false, description: 'Early stopping of runs that cannot beat their head; off when absent.' },
+);
+
 export const Search = Type.Object(
   {
     branches: Type.Integer({ minimum: 1, maximum: 64, default: 1 }),
@@ -350,6 +363,7 @@ export const StudySpec = Type.Object(
     mutator: Type.Union([ParamsMutator, LlmMutator]),
     search: Search,
     decision: Decision,
+    earlyStopping: Type.Optional(EarlyStopping),
     stop: StopConditions,
     skill: Type.Optional(Skill),
   },
@@ -365,6 +379,7 @@ export type MetricsSourceSpec = Static<typeof MetricsSource>;
 export type RunSpec = Static<typeof RunSpec>;
 export type KubernetesRunSpec = Static<typeof KubernetesRunSpec>;
 export type DecisionSpec = Static<typeof Decision>;
+export type EarlyStoppingSpec = Static<typeof EarlyStopping>;
 export type StopConditionsSpec = Static<typeof StopConditions>;
 export type Direction = Static<typeof Direction>;
 export type CeilingSpec = NonNullable<StopConditionsSpec['ceiling']>;

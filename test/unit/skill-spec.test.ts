@@ -134,6 +134,12 @@ describe('skill study specs', () => {
     ]);
   });
 
+  it('refuses early stopping: a skill run has no curve', () => {
+    const spec = baseSpec();
+    spec.earlyStopping = { rule: 'median' };
+    assert.deepEqual(errorsOf(spec).map((e) => e.path), ['earlyStopping']);
+  });
+
   it('a training study may not carry a skill section', () => {
     const training = parse(SKILL_STUDY_YAML) as Record<string, any>;
     training.flavor = 'training';

@@ -6,8 +6,14 @@ import { decideKeepOrDiscard } from '../decisions/keep-or-discard.js';
 import { mean, sampleStandardDeviation } from '../decisions/statistics.js';
 import type { BranchRow, DecisionStats, ExperimentOutcome, ExperimentRow, RunRow } from '../store/schema.js';
 import { decideSkillExperiment } from './decide-skill-experiment.js';
+import { isEarlyStopped } from './early-stopping.js';
 
 export const TERMINAL_RUN_STATUSES = new Set(['succeeded', 'crashed', 'timeout', 'lost']);
+
+/** Ended for good: a stopped run is not (it runs again when its study resumes), unless it was early-stopped. */
+export function hasEnded(run: { status: string; reason?: string | null }): boolean {
+  return TERMINAL_RUN_STATUSES.has(run.status) || isEarlyStopped(run);
+}
 
 export interface ExperimentDecision {
   outcome: ExperimentOutcome;
@@ -46,6 +52,11 @@ export function decideExperiment(input: DecisionInput): ExperimentDecision {
   const metric = spec.objective.metric;
   const memories = runs.map(runMemoryMb).filter((m): m is number => m !== null);
   const peakMemoryMb = memories.length > 0 ? Math.max(...memories) : null;
+  const earlyStopped = runs.find(isEarlyStopped);
+  if (earlyStopped) {
+    const reason = `run ${earlyStopped.repeatIndex + 1} ${earlyStopped.reason}`;
+    return { outcome: 'early-stopped', reason, score: null, peakMemoryMb, stats: null, newHeadValues: null, noise: null };
+  }
   const failed = runs.filter((r) => r.status !== 'succeeded');
   if (failed.length > 0) {
     const first = failed[0]!;

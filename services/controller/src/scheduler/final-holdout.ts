@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { StudyRow } from '../store/schema.js';
 import type { Store } from '../store/store.js';
-import { TERMINAL_RUN_STATUSES } from './decide-experiment.js';
+import { hasEnded } from './decide-experiment.js';
 import { holdoutRunsOf } from './study-lifecycle.js';
 
 export interface FinalHoldoutState {
@@ -29,7 +29,7 @@ export async function ensureFinalHoldout(store: Store, study: StudyRow): Promise
     });
     return { experimentNumber: best.number, added, done: false };
   }
-  return { experimentNumber: best.number, added: 0, done: holdout.every((r) => TERMINAL_RUN_STATUSES.has(r.status)) };
+  return { experimentNumber: best.number, added: 0, done: holdout.every(hasEnded) };
 }
 
 /** The experiment behind the best branch head (a skill study maximizes; ties go to the lowest branch). */

@@ -18,7 +18,8 @@ import { createNextExperiment } from './create-experiment.js';
 import { recordAgentMessage } from './record-agent-message.js';
 import { reapplyProposalsMadeAhead, reapplyStaleProposals, type ReapplyOutcome } from './reapply-proposals.js';
 import { adoptableRuns, AGENT_RESULT_SETTLE_MS, sleep, type LivenessOptions } from './liveness.js';
-import { decideExperiment, TERMINAL_RUN_STATUSES, type ExperimentDecision } from './decide-experiment.js';
+import { decideExperiment, hasEnded, type ExperimentDecision } from './decide-experiment.js';
+import { EarlyStopper, isEarlyStopped } from './early-stopping.js';
 import { ensureFinalHoldout } from './final-holdout.js';
 import { buildRunAssignment } from './run-assignment.js';
 import { holdoutRunsOf } from './study-lifecycle.js';
@@ -88,8 +89,11 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   private closed = false;
   private startedAt = Date.now();
 
+  private readonly earlyStopper: EarlyStopper;
+
   constructor(private readonly options: SchedulerOptions) {
     super();
+    this.earlyStopper = new EarlyStopper(options.store, options.transport, options.log);
   }
 
   /**
@@ -449,7 +453,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     let decidedAny = false;
     for (const experiment of pending) {
       const runs = await store.listRuns(experiment.id);
-      if (runs.length === 0 || !runs.every((r) => TERMINAL_RUN_STATUSES.has(r.status))) break;
+      if (runs.length === 0 || !runs.every(hasEnded)) break;
       const branch = await store.getBranch(experiment.branchId);
       if (!branch) throw new Error(`branch ${experiment.branchId} of experiment ${experiment.id} is missing`);
       const decision = decideExperiment({ spec: study.spec, experiment, runs, branch, noise: await this.noiseFor(study, branch) });
@@ -694,8 +698,12 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
 
   private async handleAgentMessage(message: AgentMessage): Promise<void> {
     const finished = await recordAgentMessage(this.options.store, message);
-    if (finished?.status === 'stopped') finished.status = (await this.retryIfStoppedByItsMachine(finished)) ?? finished.status;
+    if (message.type === 'progress') {
+      this.earlyStopper.consider(message).catch((error: unknown) => this.options.log.warn({ err: error, runId: message.runId }, 'early stopping failed for this progress'));
+    }
+    if (finished?.status === 'stopped' && !isEarlyStopped(finished)) finished.status = (await this.retryIfStoppedByItsMachine(finished)) ?? finished.status;
     if (finished) {
+      this.earlyStopper.forget(finished.runId, finished.attempt);
       // The slot is free once the result is in: the experiment's processes are gone by then (the agent
       // reports after its process group ended), and waiting for the agent's own exit would idle the slot.
       if (this.active.get(finished.runId)?.attempt === finished.attempt) this.active.delete(finished.runId);

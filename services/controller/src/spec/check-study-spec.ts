@@ -49,6 +49,9 @@ export function checkStudySpec(spec: StudySpec, files: ReadonlyMap<string, Buffe
     }
   }
 
+  if (spec.earlyStopping !== undefined && spec.flavor === 'skill') {
+    errors.push({ path: 'earlyStopping', message: 'is for training runs, which print a curve; a skill run is one model call with nothing to stop early' });
+  }
   const { maxRepeats, rule } = spec.decision;
   if (maxRepeats !== undefined && rule !== 'noise-aware') {
     errors.push({ path: 'decision.maxRepeats', message: 'adaptive repeats need rule "noise-aware": the strict rule does not look at the noise' });

@@ -45,7 +45,7 @@ export interface ModelUsage {
   cacheReadTokens: number;
   costUsd: number;
 }
-export type ExperimentOutcome = 'baseline' | 'keep' | 'discard' | 'crash' | 'timeout' | 'invalid' | 'stopped';
+export type ExperimentOutcome = 'baseline' | 'keep' | 'discard' | 'crash' | 'timeout' | 'invalid' | 'stopped' | 'early-stopped';
 export type RunRowStatus = 'queued' | 'running' | 'succeeded' | 'crashed' | 'timeout' | 'stopped' | 'lost';
 /**
  * working: a run that scores its experiment. holdout: a skill run on a holdout input, made only at the
