@@ -301,6 +301,14 @@ export const Decision = Type.Object(
           'is run again, doubling its runs up to this many, before it is decided. A worse one is decided at once. Off when absent.',
       }),
     ),
+    remeasureEvery: Type.Optional(
+      Type.Integer({
+        minimum: 1, maximum: 10000,
+        description:
+          'Every this many experiments, the best head runs again unchanged (baselineRepeats times) to measure the noise afresh ' +
+          'and refresh its own values, catching drift in the machines or the data. Off when absent; POST /v1/studies/:id/remeasure asks for one at any time.',
+      }),
+    ),
   },
   { additionalProperties: false, default: {} },
 );

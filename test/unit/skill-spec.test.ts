@@ -138,6 +138,9 @@ describe('skill study specs', () => {
     const spec = baseSpec();
     spec.earlyStopping = { rule: 'median' };
     assert.deepEqual(errorsOf(spec).map((e) => e.path), ['earlyStopping']);
+    const remeasured = baseSpec();
+    remeasured.decision = { remeasureEvery: 5 };
+    assert.deepEqual(errorsOf(remeasured).map((e) => e.path), ['decision.remeasureEvery'], 'nor a re-measured noise: it is binomial');
   });
 
   it('a training study may not carry a skill section', () => {

@@ -6,7 +6,7 @@ import { scoreFormatter } from './format-score.js';
 
 type Write = (line: string) => void;
 
-const COLOURS = { keep: 32, baseline: 36, discard: 90, crash: 31, timeout: 31, invalid: 33, stopped: 33, 'early-stopped': 90 } as const;
+const COLOURS = { keep: 32, baseline: 36, discard: 90, crash: 31, timeout: 31, invalid: 33, stopped: 33, 'early-stopped': 90, remeasure: 36 } as const;
 
 export function attachTerminalView(scheduler: Scheduler, study: StudyRow, write: Write, colour: boolean): void {
   const metric = study.spec.objective.metric;

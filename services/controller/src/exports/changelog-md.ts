@@ -26,7 +26,7 @@ export function formatChangelog(input: ChangelogInput): string {
         ? `no ${metric} (${e.outcome})`
         : `${metric} ${e.score.toFixed(6)}${values.length > 1 ? ` (mean of ${values.length} runs: ${values.map((v) => v.toFixed(6)).join(', ')})` : ''}`;
       lines.push(`**Score:** ${score}`);
-      lines.push(`**Change:** ${e.changeKey === null ? 'none: the unmodified workspace' : e.description}`);
+      lines.push(`**Change:** ${e.kind === 'remeasure' ? 'none: the best head, run again unchanged' : e.changeKey === null ? 'none: the unmodified workspace' : e.description}`);
       lines.push(`**Reasoning:** ${e.hypothesis || '—'}`);
       lines.push(`**Result:** ${e.reason ?? e.outcome ?? ''}`);
       if (e.number > 0 && e.repeats > spec.repeats) lines.push(`**Repeats:** ${e.repeats} runs: promising but not yet beyond the noise after ${spec.repeats}, it was run again (adaptive repeats)`);

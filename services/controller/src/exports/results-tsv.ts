@@ -4,7 +4,7 @@ import type { ExperimentRow } from '../store/schema.js';
 
 /** autoresearch knows keep, discard and crash; our richer outcomes map onto those, the detail goes in the description. */
 export function autoresearchStatus(outcome: ExperimentRow['outcome']): 'keep' | 'discard' | 'crash' {
-  if (outcome === 'baseline' || outcome === 'keep') return 'keep';
+  if (outcome === 'baseline' || outcome === 'keep' || outcome === 'remeasure') return 'keep';
   if (outcome === 'discard' || outcome === 'early-stopped') return 'discard';
   return 'crash';
 }
@@ -25,7 +25,7 @@ export function formatResultsTsv(spec: StudySpec, experiments: ExperimentRow[]):
       const commit = (e.candidateRevisionId ?? e.parentRevisionId).slice(0, 7);
       const metric = crashed || e.score === null ? '0.000000' : e.score.toFixed(6);
       const memory = crashed || e.peakMemoryMb === null ? '0.0' : (e.peakMemoryMb / 1024).toFixed(1);
-      const detail = e.outcome === 'timeout' || e.outcome === 'invalid' || e.outcome === 'early-stopped' ? ` (${e.outcome}: ${e.reason ?? ''})` : '';
+      const detail = e.outcome === 'timeout' || e.outcome === 'invalid' || e.outcome === 'early-stopped' || e.outcome === 'remeasure' ? ` (${e.outcome}: ${e.reason ?? ''})` : '';
       return [commit, metric, memory, status, oneLine(`${e.description}${detail}`)].join('\t');
     });
   return `${[header, ...rows].join('\n')}\n`;

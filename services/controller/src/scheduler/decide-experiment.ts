@@ -67,16 +67,25 @@ export function decideExperiment(input: DecisionInput): ExperimentDecision {
 
   const values = runs.map((r) => r.metrics?.[metric]).filter((v): v is number => typeof v === 'number');
   const score = mean(values);
-  if (experiment.number === 0 || experiment.changeKey === null) {
+  if (experiment.number === 0 || experiment.kind === 'remeasure' || experiment.changeKey === null) {
+    // The baseline, or the best head run again unchanged: either way a measurement of the noise, whose
+    // values become the head's.
+    const remeasure = experiment.kind === 'remeasure';
     const sigma = values.length >= 2 ? sampleStandardDeviation(values) : null;
     const noise = sigma === null ? null : { sigma, degreesOfFreedom: values.length - 1 };
-    const summary = `baseline ${metric}=${score.toFixed(6)} over ${values.length} run${values.length === 1 ? '' : 's'}` +
+    const measured = `${metric}=${score.toFixed(6)} over ${values.length} run${values.length === 1 ? '' : 's'}` +
       (sigma === null ? '; noise unknown (one run)' : `; run-to-run σ=${sigma.toPrecision(3)}`);
+    const summary = remeasure
+      ? `noise re-measured on the head: ${measured}${input.branch.headScore === null ? '' : ` (its runs so far averaged ${input.branch.headScore.toFixed(6)})`}`
+      : `baseline ${measured}`;
     const stats: DecisionStats = {
       rule: 'baseline', delta: null, sigma, threshold: null, nCandidate: values.length, nHead: 0,
-      candidateMean: score, headMean: null, pValue: null, summary,
+      candidateMean: score, headMean: remeasure ? input.branch.headScore : null, pValue: null, summary,
     };
-    return { outcome: 'baseline', reason: summary, score, peakMemoryMb, stats, newHeadValues: values, noise };
+    // A keep decided meanwhile moved the head past the revision measured: its noise still counts, but the
+    // branch keeps its new head.
+    const stillHead = !remeasure || input.branch.headRevisionId === experiment.candidateRevisionId;
+    return { outcome: remeasure ? 'remeasure' : 'baseline', reason: summary, score, peakMemoryMb, stats, newHeadValues: stillHead ? values : null, noise };
   }
 
   const { keep, stats } = decideKeepOrDiscard({

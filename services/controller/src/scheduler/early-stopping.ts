@@ -94,7 +94,8 @@ export class EarlyStopper {
       const rule = study?.spec.earlyStopping;
       if (!study || !rule || study.spec.flavor !== 'training') return null;
       const experiment = await store.getExperiment(run.experimentId);
-      if (!experiment || experiment.number === 0) return null; // the baseline is what the others are held against
+      // The baseline and the head's re-measurements are what candidates are held against, not candidates.
+      if (!experiment || experiment.kind !== 'candidate') return null;
       const branch = await store.getBranch(experiment.branchId);
       const head = branch?.headExperimentId;
       if (!head || head === experiment.id) return null;

@@ -8,6 +8,7 @@ import type { AgentMessage, ControlMessage } from '../../../../schemas/src/messa
 import type { StopConditionsSpec } from '../../../../schemas/src/study-spec.js';
 import { evaluateStopConditions, mayStartAnotherExperiment } from '../decisions/stop-conditions.js';
 import type { AgentGone, Executor, RunVerdict, Slot } from '../executors/executor.js';
+import { ConflictError, ExperimentCapError } from '../errors.js';
 import { ModelUnavailableError } from '../mutators/llm/model-client.js';
 import { mutatorForSpec, type MutatorDeps } from '../mutators/mutator-for-spec.js';
 import type { Mutator } from '../mutators/mutator.js';
@@ -21,6 +22,7 @@ import { adoptableRuns, AGENT_RESULT_SETTLE_MS, sleep, type LivenessOptions } fr
 import { decideExperiment, hasEnded, type ExperimentDecision } from './decide-experiment.js';
 import { EarlyStopper, isEarlyStopped } from './early-stopping.js';
 import { ensureFinalHoldout } from './final-holdout.js';
+import { queueRemeasurement, remeasurementDue } from './noise-remeasurement.js';
 import { buildRunAssignment } from './run-assignment.js';
 import { holdoutRunsOf } from './study-lifecycle.js';
 import { summarizeProgress, type StudyProgress } from './study-progress.js';
@@ -234,7 +236,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       userRequested: false,
       modelCostUsd: experiments.reduce((sum, e) => sum + (e.modelUsage?.costUsd ?? 0), 0),
       decidedScores: experiments
-        .filter((e) => e.status === 'decided' && e.outcome !== 'invalid' && e.outcome !== 'stopped')
+        .filter((e) => e.status === 'decided' && e.outcome !== 'invalid' && e.outcome !== 'stopped' && e.outcome !== 'remeasure')
         .map((e) => ({ number: e.number, score: e.score })),
     });
     // A skill study with holdout inputs ends by scoring its best revision on them, once its last
@@ -251,6 +253,17 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     // A skill edit targets the head's most common failing eval: before the baseline is scored there is
     // nothing to target, and a proposal made blind would waste an experiment.
     if (spec.flavor === 'skill' && !progress.baselineDecided) return;
+    if (remeasurementDue(spec, experiments)) {
+      const experiment = await queueRemeasurement(store, study, stopSpec.maxExperiments).catch((error: unknown) => {
+        if (error instanceof ConflictError || error instanceof ExperimentCapError) return null;
+        throw error;
+      });
+      if (experiment) {
+        await store.appendEvent(study.id, 'experiment.created', { experimentId: experiment.id, number: experiment.number, description: experiment.description });
+        this.emit('experiment.created', { study, experiment });
+        experiments = [...experiments, experiment];
+      }
+    }
     let queued = queuedRuns.length;
     let created = progress.created;
     const freeSlots = this.freeCapacity();
@@ -479,6 +492,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
         stats: decision.stats,
         newHead,
         baseline: decision.outcome === 'baseline' ? { noiseSigma: decision.noise?.sigma ?? null } : undefined,
+        noise: decision.outcome === 'remeasure' ? { noiseSigma: decision.noise?.sigma ?? null } : undefined,
       });
       if (!applied) continue;
       decidedAny = true;
@@ -520,12 +534,12 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
    * head is the baseline, its own values already carry that spread; passing it again would count it twice.
    */
   private async noiseFor(study: StudyRow, branch: BranchRow): Promise<{ sigma: number; degreesOfFreedom: number } | null> {
-    // Read afresh: the baseline may have been decided earlier in this very tick.
+    // Read afresh: the baseline, or a re-measurement, may have been decided earlier in this very tick.
     const noiseSigma = (await this.options.store.getStudy(study.id))?.noiseSigma ?? null;
     if (noiseSigma === null) return null;
-    const baseline = await this.options.store.getExperimentByNumber(study.id, 0);
-    if (!baseline || branch.headExperimentId === baseline.id) return null;
-    const n = baseline.stats?.nCandidate ?? 0;
+    const measurement = await this.options.store.getLatestNoiseMeasurement(study.id);
+    if (!measurement || branch.headExperimentId === measurement.id) return null;
+    const n = measurement.stats?.nCandidate ?? 0;
     return n >= 2 ? { sigma: noiseSigma, degreesOfFreedom: n - 1 } : null;
   }
 

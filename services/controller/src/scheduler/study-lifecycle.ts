@@ -66,6 +66,7 @@ export async function ensureBaseline(store: Store, study: StudyRow): Promise<voi
     branchId: branch.id,
     parentRevisionId: branch.headRevisionId,
     candidateRevisionId: branch.headRevisionId,
+    kind: 'baseline',
     hypothesis: 'Measure the unmodified workspace and its run-to-run noise.',
     variable: null,
     description: 'baseline',

@@ -32,6 +32,7 @@ export function summarizeProgress(experiments: ExperimentRow[], direction: Direc
       continue;
     }
     decided += 1;
+    if (experiment.outcome === 'remeasure') continue; // the head measured again: neither a keep nor a miss
     if (experiment.outcome === 'keep' || experiment.outcome === 'baseline') {
       experimentsSinceLastKeep = 0;
       if (experiment.score !== null && (bestScore === null || isBetter(experiment.score, bestScore, direction))) {

@@ -52,6 +52,9 @@ export function checkStudySpec(spec: StudySpec, files: ReadonlyMap<string, Buffe
   if (spec.earlyStopping !== undefined && spec.flavor === 'skill') {
     errors.push({ path: 'earlyStopping', message: 'is for training runs, which print a curve; a skill run is one model call with nothing to stop early' });
   }
+  if (spec.decision.remeasureEvery !== undefined && spec.flavor === 'skill') {
+    errors.push({ path: 'decision.remeasureEvery', message: "is for training runs: a skill study's noise is the binomial variance of its pass rate, known without re-measuring" });
+  }
   const { maxRepeats, rule } = spec.decision;
   if (maxRepeats !== undefined && rule !== 'noise-aware') {
     errors.push({ path: 'decision.maxRepeats', message: 'adaptive repeats need rule "noise-aware": the strict rule does not look at the noise' });

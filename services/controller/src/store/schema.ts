@@ -45,7 +45,13 @@ export interface ModelUsage {
   cacheReadTokens: number;
   costUsd: number;
 }
-export type ExperimentOutcome = 'baseline' | 'keep' | 'discard' | 'crash' | 'timeout' | 'invalid' | 'stopped' | 'early-stopped';
+export type ExperimentOutcome = 'baseline' | 'keep' | 'discard' | 'crash' | 'timeout' | 'invalid' | 'stopped' | 'early-stopped' | 'remeasure';
+/**
+ * baseline: experiment #0, the unmodified workspace. candidate: one change to a head. remeasure: the best
+ * head run again, unchanged, to measure the noise afresh (every decision.remeasureEvery experiments, or on
+ * demand) and refresh the head's values.
+ */
+export type ExperimentKind = 'baseline' | 'candidate' | 'remeasure';
 export type RunRowStatus = 'queued' | 'running' | 'succeeded' | 'crashed' | 'timeout' | 'stopped' | 'lost';
 /**
  * working: a run that scores its experiment. holdout: a skill run on a holdout input, made only at the
@@ -195,6 +201,7 @@ export const experiments = pgTable(
       .references(() => branches.id),
     /** 0 is the baseline; numbers are dense within a study, so results.tsv has no gaps. */
     number: integer('number').notNull(),
+    kind: text('kind').$type<ExperimentKind>().notNull().default('candidate'),
     parentRevisionId: text('parent_revision_id')
       .notNull()
       .references(() => revisions.id),

@@ -34,6 +34,7 @@ import {
   rebaseExperiment,
   getExperiment,
   getExperimentByNumber,
+  getLatestNoiseMeasurement,
   listExperiments,
   listTriedChangeKeys,
   type AddedRuns,
@@ -174,6 +175,9 @@ export class Store {
   }
   getExperimentByNumber(studyId: string, number: number): Promise<ExperimentRow | undefined> {
     return getExperimentByNumber(this.db, studyId, number);
+  }
+  getLatestNoiseMeasurement(studyId: string): Promise<ExperimentRow | undefined> {
+    return getLatestNoiseMeasurement(this.db, studyId);
   }
   listExperiments(studyId: string, options: ListExperimentsOptions): Promise<ExperimentRow[]> {
     return listExperiments(this.db, studyId, options);

@@ -22,6 +22,8 @@ export interface ExperimentDecision {
    * never leaves a branch without a head for the next controller to trip over.
    */
   baseline?: { noiseSigma: number | null };
+  /** Given for a re-measurement: the study's run-to-run spread, measured afresh on its best head. */
+  noise?: { noiseSigma: number | null };
 }
 
 /**
@@ -51,6 +53,8 @@ export async function decideExperiment(db: StoreDb, decision: ExperimentDecision
     if (newHead && decision.baseline) {
       await moveEveryBranchHead(tx, experiment.studyId, newHead);
       await tx.update(studies).set({ noiseSigma: decision.baseline.noiseSigma }).where(eq(studies.id, experiment.studyId));
+    } else if (decision.noise) {
+      await tx.update(studies).set({ noiseSigma: decision.noise.noiseSigma }).where(eq(studies.id, experiment.studyId));
     }
     await appendEventInTransaction(tx, experiment.studyId, 'experiment.decided', {
       experimentId: experiment.id,

@@ -1,8 +1,8 @@
 // Experiments: one mutation of a branch head, numbered densely within its study, with its queued runs.
-import { and, asc, count, eq, gt, isNotNull, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, inArray, isNotNull, sql } from 'drizzle-orm';
 import { DuplicateChangeError, ExperimentCapError, InvalidInputError, NotFoundError } from '../../errors.js';
 import { queryRows, type StoreDb } from '../db.js';
-import { experiments, runs, type ExperimentOutcome, type ExperimentRow, type ExperimentStatus, type ModelUsage, type RunRole } from '../schema.js';
+import { experiments, runs, type ExperimentOutcome, type ExperimentRow, type ExperimentStatus, type ModelUsage, type RunRole, type ExperimentKind } from '../schema.js';
 
 export interface NewExperiment {
   id: string;
@@ -16,6 +16,8 @@ export interface NewExperiment {
   description: string;
   changeKey: string | null;
   diff: string;
+  /** candidate when absent. */
+  kind?: ExperimentKind;
   repeats: number;
   /** One queued run is created per id, repeat index 0..n-1. */
   runIds: string[];
@@ -147,6 +149,17 @@ async function nextExperimentNumber(tx: StoreDb, studyId: string): Promise<numbe
 
 export async function getExperiment(db: StoreDb, id: string): Promise<ExperimentRow | undefined> {
   const [row] = await db.select().from(experiments).where(eq(experiments.id, id));
+  return row;
+}
+
+/** The latest decided measurement of the noise: the baseline, or a later re-measurement of a head. */
+export async function getLatestNoiseMeasurement(db: StoreDb, studyId: string): Promise<ExperimentRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(experiments)
+    .where(and(eq(experiments.studyId, studyId), eq(experiments.status, 'decided'), inArray(experiments.outcome, ['baseline', 'remeasure'])))
+    .orderBy(desc(experiments.number))
+    .limit(1);
   return row;
 }
 

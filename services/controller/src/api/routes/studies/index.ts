@@ -4,6 +4,7 @@ import { Type } from '@sinclair/typebox';
 import { ConflictError, InvalidInputError } from '../../../errors.js';
 import { confineWorkspacePath } from '../../../revisions/workspace-path.js';
 import type { WorkspaceFile } from '../../../revisions/workspace-snapshot.js';
+import { queueRemeasurement } from '../../../scheduler/noise-remeasurement.js';
 import { createStudy, resumeStudy } from '../../../scheduler/study-lifecycle.js';
 import { summarizeProgress } from '../../../scheduler/study-progress.js';
 import { assertSpecMatchesWorkspace, hashSpec, validateStudySpec } from '../../../spec/load-study-folder.js';
@@ -122,6 +123,19 @@ export const studyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const resumed = await resumeStudy(store, study);
     app.ctx.scheduler.nudge();
     return reply.status(202).send(studyView(resumed));
+  });
+
+  // Measures the noise again now: the best head runs again unchanged (see scheduler/noise-remeasurement.ts).
+  app.post('/:id/remeasure', { schema: { params: StudyIdParams } }, async (request, reply) => {
+    const study = await requireStudy(store, request.team, request.params.id);
+    if (!app.ctx.scheduler) throw new ConflictError('this server is read-only; ask where the study runs');
+    if (study.status !== 'running' && study.status !== 'paused') throw new ConflictError(`the study is ${study.status}; only a running study can measure its noise again`);
+    if (study.spec.flavor === 'skill') throw new ConflictError("a skill study's noise is the binomial variance of its pass rate: there is nothing to re-measure");
+    const stop = { ...study.spec.stop, ...(study.stopOverrides as { maxExperiments?: number }) };
+    const experiment = await queueRemeasurement(store, study, stop.maxExperiments);
+    await store.appendEvent(study.id, 'experiment.created', { experimentId: experiment.id, number: experiment.number, description: experiment.description });
+    app.ctx.scheduler.nudge();
+    return reply.status(202).send({ number: experiment.number, repeats: experiment.repeats });
   });
 
   app.get('/:id/events', {
