@@ -2,14 +2,13 @@
 // its head's is stopped once it passes a quarter of the head's steps, recorded as early-stopped with the
 // evidence, not retried, and its slot goes on to the next experiment.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { openStore } from '../../services/controller/src/store/open-store.js';
 import { runCli } from '../support/cli.js';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { makeStudyFolder } from '../support/study-folder.js';
+import { resultsRows, studyRunFixture } from '../support/study-run.js';
 
 /** 20 steps of 100 ms; val_bpb falls as 1/step towards 1 + BAD. */
 const SCRIPT = `const BAD = 0;
@@ -42,28 +41,19 @@ stop: { maxExperiments: 2 }
 `;
 
 describe('early stopping', () => {
-  let database: TestDatabase;
-  let out: string;
-  before(async () => {
-    database = await createTestDatabase('early_stopping');
-    out = await mkdtemp(join(tmpdir(), 'early-'));
-  });
-  after(async () => {
-    await database.drop();
-    await rm(out, { recursive: true, force: true });
-  });
+  const fixture = studyRunFixture('early_stopping');
 
   it('stops a run whose curve is worse than the median of its head\'s, records why, and does not retry it', { timeout: 120_000 }, async () => {
     const dir = await makeStudyFolder({ 'train.js': SCRIPT, 'study.yaml': SPEC });
     try {
-      const result = await runCli(['run', dir, '--slots', '1', '--port', '0', '--out', out], { DATABASE_URL: database.url });
+      const result = await runCli(['run', dir, '--slots', '1', '--port', '0', '--out', fixture.scratch], { DATABASE_URL: fixture.database.url });
       assert.equal(result.code, 0, `${result.stdout}\n${result.stderr}`);
-      const rows = (await readFile(join(out, 'results.tsv'), 'utf8')).trim().split('\n').slice(1).map((line) => line.split('\t'));
+      const rows = await resultsRows(fixture.scratch);
       assert.equal(rows.length, 2);
       assert.equal(rows[1]![3], 'discard');
       assert.match(rows[1]![4]!, /^BAD 0 -> 1 \(early-stopped: run 1 early-stopped: val_bpb at step \d+ its running mean [\d.]+ is worse than [\d.]+, the median of the head's 2 runs at that step\)$/);
 
-      const store = await openStore({ databaseUrl: database.url, poolSize: 1 });
+      const store = await openStore({ databaseUrl: fixture.database.url, poolSize: 1 });
       try {
         const [study] = (await store.listStudies({ limit: 10 })).items;
         const candidate = await store.getExperimentByNumber(study!.id, 1);
@@ -78,7 +68,7 @@ describe('early stopping', () => {
       } finally {
         await store.close();
       }
-      const changelog = await readFile(join(out, 'changelog.md'), 'utf8');
+      const changelog = await readFile(join(fixture.scratch, 'changelog.md'), 'utf8');
       assert.match(changelog, /^## Experiment 1 — early-stopped$/m);
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -3,16 +3,15 @@
 // spread go stale; every 2 experiments the best head runs again unchanged, and its fresh values become the
 // head's and their spread the study's noise. And one can be asked for at any time through the API.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openStore } from '../../services/controller/src/store/open-store.js';
 import { runCli, startCli } from '../support/cli.js';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { api } from '../support/serve.js';
 import { makeStudyFolder } from '../support/study-folder.js';
+import { resultsRows, studyRunFixture } from '../support/study-run.js';
 
 /** The constants change nothing; the k-th run of the study scores 1 (± 0.001), or 1.05 (± 0.003) from the 4th. */
 const script = (counterFile: string) => `const A = 0;
@@ -47,28 +46,19 @@ mutator:
 ${extra}`;
 
 describe('noise re-measurement', () => {
-  let database: TestDatabase;
-  let scratch: string;
-  before(async () => {
-    database = await createTestDatabase('noise_remeasure');
-    scratch = await mkdtemp(join(tmpdir(), 'remeasure-'));
-  });
-  after(async () => {
-    await database.drop();
-    await rm(scratch, { recursive: true, force: true });
-  });
+  const fixture = studyRunFixture('noise_remeasure');
 
   it('runs the best head again every 2 experiments, and its fresh values replace the stale ones', { timeout: 120_000 }, async () => {
-    const counter = join(scratch, 'counter');
+    const counter = join(fixture.scratch, 'counter');
     const dir = await makeStudyFolder({ 'train.js': script(counter), 'study.yaml': spec('decision: { remeasureEvery: 2 }\nstop: { maxExperiments: 5 }\n') });
     try {
-      const result = await runCli(['run', dir, '--slots', '1', '--port', '0', '--out', join(scratch, 'out')], { DATABASE_URL: database.url });
+      const result = await runCli(['run', dir, '--slots', '1', '--port', '0', '--out', join(fixture.scratch, 'out')], { DATABASE_URL: fixture.database.url });
       assert.equal(result.code, 0, `${result.stdout}\n${result.stderr}`);
-      const rows = (await readFile(join(scratch, 'out', 'results.tsv'), 'utf8')).trim().split('\n').slice(1).map((line) => line.split('\t'));
+      const rows = await resultsRows(join(fixture.scratch, 'out'));
       assert.deepEqual(rows.map((row) => row[3]), ['keep', 'discard', 'discard', 'keep', 'discard']);
       assert.match(rows[3]![4]!, /^noise re-measurement \(remeasure: noise re-measured on the head: val_bpb=1\.049000 over 3 runs; run-to-run σ=0\.00346 \(its runs so far averaged 1\.000333\)\)$/);
 
-      const store = await openStore({ databaseUrl: database.url, poolSize: 1 });
+      const store = await openStore({ databaseUrl: fixture.database.url, poolSize: 1 });
       try {
         const [study] = (await store.listStudies({ limit: 10 })).items;
         assert.ok(Math.abs(study!.noiseSigma! - 0.003464) < 1e-6, `the study's noise is the fresh spread: ${study!.noiseSigma}`);
@@ -83,7 +73,7 @@ describe('noise re-measurement', () => {
       } finally {
         await store.close();
       }
-      const changelog = await readFile(join(scratch, 'out', 'changelog.md'), 'utf8');
+      const changelog = await readFile(join(fixture.scratch, 'out', 'changelog.md'), 'utf8');
       assert.match(changelog, /^## Experiment 3 — remeasure\n\n[^\n]*\n\*\*Change:\*\* none: the best head, run again unchanged$/m);
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -91,8 +81,8 @@ describe('noise re-measurement', () => {
   });
 
   it('measures again on demand through the API, and refuses before the baseline or twice at once', { timeout: 120_000 }, async () => {
-    const dir = await makeStudyFolder({ 'train.js': script(join(scratch, 'counter-2')), 'study.yaml': spec('stop: { maxExperiments: 4 }\n') });
-    const { child, done } = startCli(['run', dir, '--slots', '1', '--port', '0', '--out', join(scratch, 'out-2')], { DATABASE_URL: database.url });
+    const dir = await makeStudyFolder({ 'train.js': script(join(fixture.scratch, 'counter-2')), 'study.yaml': spec('stop: { maxExperiments: 4 }\n') });
+    const { child, done } = startCli(['run', dir, '--slots', '1', '--port', '0', '--out', join(fixture.scratch, 'out-2')], { DATABASE_URL: fixture.database.url });
     let stdout = '';
     child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     try {
@@ -114,7 +104,7 @@ describe('noise re-measurement', () => {
       const twice = await api(url, undefined, 'POST', `/v1/studies/${id}/remeasure`);
       const result = await done;
       assert.equal(result.code, 0, `${result.stdout}\n${result.stderr}`);
-      const store = await openStore({ databaseUrl: database.url, poolSize: 1 });
+      const store = await openStore({ databaseUrl: fixture.database.url, poolSize: 1 });
       try {
         const experiment = await store.getExperimentByNumber(id, asked.body.number!);
         assert.equal(experiment?.kind, 'remeasure');
