@@ -26,6 +26,8 @@ interface Watched {
   direction: Direction;
   references: CurvePoint[][];
   curve: CurvePoint[];
+  /** Told to stop: progress messages still in flight change nothing. */
+  stopping: boolean;
 }
 
 export class EarlyStopper {
@@ -47,7 +49,7 @@ export class EarlyStopper {
       this.watched.set(key, entry);
     }
     const watched = await entry;
-    if (!watched) return;
+    if (!watched || watched.stopping) return;
     for (const point of message.points) {
       if (point.name === watched.metric) watched.curve.push({ step: point.step ?? watched.curve.length + 1, value: point.value });
     }
@@ -59,7 +61,7 @@ export class EarlyStopper {
       margin: watched.rule.margin,
     });
     if (!verdict.stop) return;
-    this.watched.set(key, Promise.resolve(null)); // told once
+    watched.stopping = true; // told once
     await this.stopExperiment(message, watched, verdict.summary, { step: verdict.step, runningMean: verdict.runningMean, median: verdict.median, references: verdict.references });
   }
 
@@ -107,7 +109,7 @@ export class EarlyStopper {
       }
       return {
         studyId: study.id, experimentId: experiment.id, experimentNumber: experiment.number, rule, metric,
-        direction: study.spec.objective.direction, references: await references, curve: [],
+        direction: study.spec.objective.direction, references: await references, curve: [], stopping: false,
       };
     } catch (error) {
       this.log.warn({ err: error, runId }, 'early stopping could not look at this run; it runs to the end');
