@@ -120,6 +120,15 @@ describe('skill study specs', () => {
     assert.match(errors[3]!.message, /is 4, fewer than the 5 working inputs/);
   });
 
+  it('needs enough holdout runs to cover every holdout input', () => {
+    const spec = baseSpec();
+    spec.skill.inputs.holdout.push({ name: 'delta', text: 'x' }, { name: 'epsilon', text: 'y' });
+    spec.skill.holdoutRuns = 2;
+    assert.deepEqual(errorsOf(spec), [
+      { path: 'skill.holdoutRuns', message: 'is 2, fewer than the 3 holdout inputs, so some would never run; use at least 3' },
+    ]);
+  });
+
   it('checks eval details: unique names, a compiling regex, bounds, JSON Schemas', () => {
     const spec = baseSpec();
     spec.skill.evals = [

@@ -44,6 +44,12 @@ export function checkSkillSpec(spec: StudySpec, files: ReadonlyMap<string, Buffe
   }
   if (skill.holdoutRuns !== undefined && skill.inputs.holdout.length === 0) {
     errors.push({ path: 'skill.holdoutRuns', message: 'is set but there are no holdout inputs to run' });
+  } else if (skill.inputs.holdout.length > 0 && (skill.holdoutRuns ?? spec.repeats) < skill.inputs.holdout.length) {
+    const runs = skill.holdoutRuns ?? spec.repeats;
+    errors.push({
+      path: 'skill.holdoutRuns',
+      message: `is ${runs}${skill.holdoutRuns === undefined ? ' (repeats)' : ''}, fewer than the ${skill.inputs.holdout.length} holdout inputs, so some would never run; use at least ${skill.inputs.holdout.length}`,
+    });
   }
   if (spec.repeats < skill.inputs.working.length) {
     errors.push({ path: 'repeats', message: `is ${spec.repeats}, fewer than the ${skill.inputs.working.length} working inputs, so some inputs would never run; use at least ${skill.inputs.working.length}` });
