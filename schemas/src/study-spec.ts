@@ -250,6 +250,14 @@ export const ParamsMutator = Type.Object(
   {
     kind: Type.Literal('params'),
     seed: Type.Integer({ default: 0 }),
+    strategy: Type.Optional(
+      Type.Union([Type.Literal('local'), Type.Literal('random')], {
+        default: 'local',
+        description:
+          'local: each proposal moves ONE param of the head one step. random: random search; each proposal draws EVERY param ' +
+          'independently and uniformly (log-uniform on a log scale) between its min and max, or among its choices.',
+      }),
+    ),
     params: Type.Array(Param, { minItems: 1, maxItems: 256 }),
   },
   { additionalProperties: false },

@@ -1,6 +1,6 @@
 // Acceptance: an invalid study.yaml exits with code 2 and a message naming the field; no database rows
-// and no output files are created. Skill studies too: 7 evals, a 1-10 scale, a judge without its
-// question, a predicate module outside the workspace.
+// and no output files are created. A param random search cannot draw (no max) is such a spec. Skill
+// studies too: 7 evals, a 1-10 scale, a judge without its question, a predicate module outside the workspace.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
@@ -17,6 +17,11 @@ const CASES: { name: string; edit: (yaml: string) => string; field: RegExp }[] =
   { name: 'an unknown metric source', edit: (y) => y.replace('graceSeconds: 2', 'graceSeconds: 2\n  metrics: { source: stdout-magic }'), field: /run\.metrics\.source: expected one of/ },
   { name: 'a mutable path escaping the folder', edit: (y) => y.replace('mutable: [train.js]', 'mutable: [../train.js]'), field: /workspace\.mutable\[0\]: "\.\.\/train\.js" escapes the study folder/ },
   { name: 'a missing command', edit: (y) => y.replace('  command: node train.js\n', ''), field: /run\.command: is required/ },
+  {
+    name: 'random search over a param without a max',
+    edit: (y) => y.replace('  seed: 3\n', '  seed: 3\n  strategy: random\n').replace('min: 4, max: 256, ', 'min: 4, '),
+    field: /mutator\.params\[1\]\.max: strategy random needs min and max, or choices, to draw WIDTH from \(it has no max\)/,
+  },
 ];
 
 const JUDGE = (name: string) => `    - { name: ${name}, kind: judge, question: "Is it ${name}?", pass: "Yes.", fail: "No." }\n`;

@@ -1,7 +1,10 @@
 // The moves one declared param allows from its current value, and the ways a declaration can be wrong
 // for the value it found. Shared by the spec-time check and the mutator, so both agree on what is valid.
-import type { Param } from '../../../../../schemas/src/study-spec.js';
-import { formatNumber, type ConstantValue } from './top-level-constants.js';
+import type { Param, ParamsMutatorSpec } from '../../../../../schemas/src/study-spec.js';
+import { drawProblems } from './param-draws.js';
+import { formatLiteral, formatNumber, type ConstantValue, type TopLevelConstant } from './top-level-constants.js';
+
+export type ParamsStrategy = NonNullable<ParamsMutatorSpec['strategy']>;
 
 export type ParamValue = number | boolean | string;
 
@@ -13,7 +16,8 @@ export interface ParamProblem {
 
 const DEFAULT_LOG_STEP = 2;
 
-export function paramProblems(param: Param, value: ConstantValue, file: string): ParamProblem[] {
+/** With strategy random, a step is optional and a number needs a range to be drawn from (param-draws.ts). */
+export function paramProblems(param: Param, value: ConstantValue, file: string, strategy: ParamsStrategy = 'local'): ParamProblem[] {
   const problems: ParamProblem[] = [];
   const where = `${param.name} is ${describeValue(value)} in ${file}`;
   if (param.min !== undefined && param.max !== undefined && param.min > param.max) {
@@ -31,10 +35,11 @@ export function paramProblems(param: Param, value: ConstantValue, file: string):
   }
   if (value.kind === 'boolean') return problems; // a boolean toggles; bounds and steps do not apply
 
-  if (param.scale === 'linear' && param.step === undefined) {
+  if (strategy === 'random') problems.push(...drawProblems(param, value));
+  if (strategy === 'local' && param.scale === 'linear' && param.step === undefined) {
     problems.push({ field: '.step', message: 'a linear-scale param needs a step (the increment)' });
   }
-  if (param.scale === 'log' && param.step === 1) {
+  if (strategy === 'local' && param.scale === 'log' && param.step === 1) {
     problems.push({ field: '.step', message: 'a log-scale step of 1 would change nothing; use a factor such as 2' });
   }
   if (param.scale === 'log' && value.value <= 0) {
@@ -80,6 +85,13 @@ export function movesFrom(param: Param, value: ConstantValue): ParamValue[] {
 export function describeValue(value: ConstantValue | { value: ParamValue }): string {
   if (typeof value.value === 'string') return JSON.stringify(value.value);
   return String(value.value);
+}
+
+/** A value as keys and hypotheses show it: clean numbers, the script's own booleans, quoted strings. */
+export function shownValue(value: ParamValue, constant: TopLevelConstant): string {
+  if (typeof value === 'number') return formatNumber(value);
+  if (typeof value === 'boolean') return formatLiteral(value, constant.language);
+  return describeValue({ value });
 }
 
 function withinBounds(param: Param, candidate: number): number {

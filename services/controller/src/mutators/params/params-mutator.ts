@@ -1,15 +1,16 @@
 // The offline mutator: each proposal moves exactly ONE declared param of the head one step, never a move
 // already tried from that head, chosen deterministically under the spec's seed (no network, replayable).
-import { createHash } from 'node:crypto';
+// With strategy random it is random search instead: every param drawn afresh (random-configuration.ts).
 import type { Direction, Param, ParamsMutatorSpec } from '../../../../../schemas/src/study-spec.js';
 import { AutoresearchError } from '../../errors.js';
 import type { MutationContext, Mutator, Proposal } from '../mutator.js';
-import { describeValue, movesFrom, paramProblems, type ParamValue } from './param-moves.js';
+import { seededUniform } from './param-draws.js';
+import { movesFrom, paramProblems, shownValue as shown, type ParamsStrategy, type ParamValue } from './param-moves.js';
+import { proposeRandomConfiguration, type DeclaredConstant } from './random-configuration.js';
 import {
   ConstantError,
   findTopLevelConstant,
   formatLiteral,
-  formatNumber,
   rewriteConstantLine,
   type TopLevelConstant,
 } from './top-level-constants.js';
@@ -40,14 +41,15 @@ interface Move {
 
 export function createParamsMutator(spec: ParamsMutatorSpec, objective: ParamsObjective): Mutator {
   const labels = paramLabels(spec.params);
+  const strategy: ParamsStrategy = spec.strategy ?? 'local';
   return {
     kind: 'params',
     async propose(ctx: MutationContext): Promise<Proposal | null> {
-      const untried = spec.params
-        .flatMap((param, index) => movesOf(param, index, labels[index]!, ctx.head.files))
-        .filter((move) => !ctx.triedFromHead.has(move.changeKey));
+      const declared = spec.params.map((param, index) => declaredConstant(param, index, labels[index]!, ctx.head.files, strategy));
+      if (strategy === 'random') return proposeRandomConfiguration({ seed: spec.seed, declared, ctx, objective });
+      const untried = declared.flatMap(movesOf).filter((move) => !ctx.triedFromHead.has(move.changeKey));
       if (untried.length === 0) return null;
-      const draw = seededDraw(spec.seed, ctx.head.revisionId, ctx.triedFromHead.size);
+      const draw = seededUniform(spec.seed, ctx.head.revisionId, ctx.triedFromHead.size);
       return proposalFor(untried[Math.floor(draw * untried.length)]!, objective);
     },
   };
@@ -69,19 +71,23 @@ export function checkParamsAgainstFiles(spec: ParamsMutatorSpec, files: Record<s
     }
     const found = locate(param, files);
     if (typeof found === 'string') errors.push(`${at('')}: ${found}`);
-    else for (const problem of paramProblems(param, found.value, param.file)) errors.push(`${at(problem.field)}: ${problem.message}`);
+    else for (const problem of paramProblems(param, found.value, param.file, spec.strategy)) errors.push(`${at(problem.field)}: ${problem.message}`);
   });
   return errors;
 }
 
-function movesOf(param: Param, index: number, label: string, files: Record<string, string>): Move[] {
+/** A declared param's constant in the head's files, or a ParamError naming what is wrong with it. */
+function declaredConstant(param: Param, index: number, label: string, files: Record<string, string>, strategy: ParamsStrategy): DeclaredConstant {
   const constant = locate(param, files);
   if (typeof constant === 'string') throw new ParamError(`mutator.params[${index}] (${param.name}): ${constant}`);
-  const problems = paramProblems(param, constant.value, param.file);
+  const problems = paramProblems(param, constant.value, param.file, strategy);
   if (problems.length > 0) {
     throw new ParamError(`mutator.params[${index}] (${param.name}): ${problems.map((p) => p.message).join('; ')}`);
   }
-  const source = files[param.file]!;
+  return { param, label, constant, source: files[param.file]! };
+}
+
+function movesOf({ param, label, constant, source }: DeclaredConstant): Move[] {
   const from = shown(constant.value.value, constant);
   return movesFrom(param, constant.value).map((to) => ({
     param,
@@ -121,25 +127,9 @@ function locate(param: Param, files: Record<string, string>): TopLevelConstant |
   }
 }
 
-/** A value as keys and hypotheses show it: clean numbers, the script's own booleans, quoted strings. */
-function shown(value: ParamValue, constant: TopLevelConstant): string {
-  if (typeof value === 'number') return formatNumber(value);
-  if (typeof value === 'boolean') return formatLiteral(value, constant.language);
-  return describeValue({ value });
-}
-
 /** Param names, qualified by file only where two files declare the same name, so keys stay distinct. */
 function paramLabels(params: Param[]): string[] {
   return params.map((param) =>
     params.some((other) => other.name === param.name && other.file !== param.file) ? `${param.file}:${param.name}` : param.name,
   );
-}
-
-/**
- * A number in [0, 1) fixed by (seed, head, how much was tried). Hashing the key instead of keeping a
- * generator's state makes each proposal reproducible on its own, even after a controller restart.
- */
-function seededDraw(seed: number, revisionId: string, triedCount: number): number {
-  const digest = createHash('sha256').update(`${seed}\u0000${revisionId}\u0000${triedCount}`).digest();
-  return digest.readUInt32BE(0) / 2 ** 32;
 }
