@@ -317,6 +317,14 @@ export const Decision = Type.Object(
           'and refresh its own values, catching drift in the machines or the data. Off when absent; POST /v1/studies/:id/remeasure asks for one at any time.',
       }),
     ),
+    confirmRuns: Type.Optional(
+      Type.Integer({
+        minimum: 1, maximum: 100,
+        description:
+          'Confirmation: a candidate that passes the rule runs this many times more, afresh, before its branch builds on it. It is kept ' +
+          'only if all its runs together still pass; otherwise it is reverted and the branch stays on its head. Off when absent.',
+      }),
+    ),
   },
   { additionalProperties: false, default: {} },
 );
@@ -336,7 +344,23 @@ export const EarlyStopping = Type.Object(
 
 export const Search = Type.Object(
   {
-    branches: Type.Integer({ minimum: 1, maximum: 64, default: 1 }),
+    branches: Type.Integer({ minimum: 1, maximum: 64, default: 1, description: 'Branches that search independently, each from its own head.' }),
+    candidatesPerHead: Type.Optional(
+      Type.Integer({
+        minimum: 1, maximum: 64,
+        description:
+          'λ: each branch runs at most this many candidates from one head at once, decides them together once all have run, and keeps ' +
+          'the best one that passes the rule. When absent, a branch takes candidates as slots free up and decides each on its own.',
+      }),
+    ),
+    adoptEvery: Type.Optional(
+      Type.Integer({
+        minimum: 1, maximum: 10000,
+        description:
+          "Every this many decided experiments, a branch whose head is worse than the best branch's by more than the noise adopts that " +
+          'head (recorded as an adoption). Off when absent.',
+      }),
+    ),
   },
   { additionalProperties: false, default: {} },
 );

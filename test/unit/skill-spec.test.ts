@@ -152,6 +152,13 @@ describe('skill study specs', () => {
     assert.deepEqual(errorsOf(remeasured).map((e) => e.path), ['decision.remeasureEvery'], 'nor a re-measured noise: it is binomial');
   });
 
+  it('refuses confirmation runs, λ candidates per head and adoption, which compare run values', () => {
+    const spec = baseSpec();
+    spec.decision = { confirmRuns: 2 };
+    spec.search = { branches: 2, candidatesPerHead: 2, adoptEvery: 4 };
+    assert.deepEqual(errorsOf(spec).map((e) => e.path), ['decision.confirmRuns', 'search.candidatesPerHead', 'search.adoptEvery']);
+  });
+
   it('a training study may not carry a skill section', () => {
     const training = parse(SKILL_STUDY_YAML) as Record<string, any>;
     training.flavor = 'training';

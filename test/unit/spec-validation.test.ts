@@ -193,6 +193,24 @@ describe('adaptive repeats in the spec', () => {
   });
 });
 
+describe('confirmation, λ and adoption in the spec', () => {
+  it('need 2 branches to adopt, and positive integers', () => {
+    const one = baseSpec();
+    one.search = { adoptEvery: 5 };
+    assert.deepEqual(fieldErrors(check(one)), [{ path: 'search.adoptEvery', message: 'needs at least 2 branches to adopt from (search.branches is 1)' }]);
+    const zero = baseSpec();
+    zero.search = { branches: 2, candidatesPerHead: 0 };
+    assert.equal(fieldErrors(check(zero))[0]?.path, 'search.candidatesPerHead');
+    const fraction = baseSpec();
+    fraction.decision = { confirmRuns: 1.5 };
+    assert.equal(fieldErrors(check(fraction))[0]?.path, 'decision.confirmRuns');
+    const fine = baseSpec();
+    fine.search = { branches: 4, candidatesPerHead: 2, adoptEvery: 10 };
+    fine.decision = { confirmRuns: 2 };
+    assert.doesNotThrow(check(fine));
+  });
+});
+
 describe('the example specs', () => {
   it('validate, and the GPU example makes a Kubernetes Job with one GPU', async () => {
     const { readFile } = await import('node:fs/promises');

@@ -6,7 +6,7 @@ import { scoreFormatter } from './format-score.js';
 
 type Write = (line: string) => void;
 
-const COLOURS = { keep: 32, baseline: 36, discard: 90, crash: 31, timeout: 31, invalid: 33, stopped: 33, 'early-stopped': 90, remeasure: 36 } as const;
+const COLOURS = { keep: 32, baseline: 36, discard: 90, crash: 31, timeout: 31, invalid: 33, stopped: 33, 'early-stopped': 90, remeasure: 36, reverted: 33, adopted: 36 } as const;
 
 export function attachTerminalView(scheduler: Scheduler, study: StudyRow, write: Write, colour: boolean): void {
   const metric = study.spec.objective.metric;
@@ -31,6 +31,10 @@ export function attachTerminalView(scheduler: Scheduler, study: StudyRow, write:
   });
   scheduler.on('experiment.extended', ({ experiment, from, to, reason }) =>
     write(paint(`   ↻ #${experiment.number} promising, not yet beyond the noise: ${from} → ${to} runs (${reason})`, 90)));
+  scheduler.on('experiment.confirming', ({ experiment, runs, reason }) =>
+    write(paint(`   ✓? #${experiment.number} passed; ${runs} fresh run${runs === 1 ? '' : 's'} must hold the gain before its branch builds on it (${reason})`, 90)));
+  scheduler.on('branch.adopted', ({ experiment }) =>
+    write(`#${String(experiment.number).padEnd(4)} ${labelOf('adopted')} ${experiment.description} · ${experiment.reason ?? ''}`));
   scheduler.on('study.stopping', ({ reason }) => write(paint(`stopping: ${reason}`, 33)));
   scheduler.on('holdout.started', ({ reason, experimentNumber, runs }) =>
     write(paint(`finishing (${reason}): the best revision, #${experimentNumber}, runs ${runs} times on the holdout inputs`, 33)));

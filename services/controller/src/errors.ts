@@ -54,3 +54,10 @@ export class ExperimentCapError extends AutoresearchError {
     super('EXPERIMENT_CAP', `the study already has its ${maxExperiments} experiments`);
   }
 }
+
+/** The branch already runs its search.candidatesPerHead candidates from this head. */
+export class GenerationFullError extends AutoresearchError {
+  constructor(candidatesPerHead: number) {
+    super('GENERATION_FULL', `the branch already has its ${candidatesPerHead} candidates from this head`);
+  }
+}

@@ -26,10 +26,15 @@ export function formatChangelog(input: ChangelogInput): string {
         ? `no ${metric} (${e.outcome})`
         : `${metric} ${e.score.toFixed(6)}${values.length > 1 ? ` (mean of ${values.length} runs: ${values.map((v) => v.toFixed(6)).join(', ')})` : ''}`;
       lines.push(`**Score:** ${score}`);
-      lines.push(`**Change:** ${e.kind === 'remeasure' ? 'none: the best head, run again unchanged' : e.changeKey === null ? 'none: the unmodified workspace' : e.description}`);
+      lines.push(`**Change:** ${changeOf(e)}`);
       lines.push(`**Reasoning:** ${e.hypothesis || '—'}`);
       lines.push(`**Result:** ${e.reason ?? e.outcome ?? ''}`);
-      if (e.number > 0 && e.repeats > spec.repeats) lines.push(`**Repeats:** ${e.repeats} runs: promising but not yet beyond the noise after ${spec.repeats}, it was run again (adaptive repeats)`);
+      if (e.kind === 'candidate' && e.repeats > spec.repeats) lines.push(`**Repeats:** ${e.repeats} runs: promising but not yet beyond the noise after ${spec.repeats}, it was run again (adaptive repeats)`);
+      const confirmation = e.stats?.confirmation;
+      if (confirmation) {
+        const held = e.outcome === 'keep' ? 'the gain held: confirmed' : 'the gain did not hold: reverted, its branch stayed on its head';
+        lines.push(`**Confirmation:** ${confirmation.freshRuns} fresh runs, mean ${confirmation.freshMean.toFixed(6)} (first runs ${confirmation.firstMean.toFixed(6)}); ${held}. First runs alone: ${confirmation.firstSummary}`);
+      }
       if (e.diff) lines.push('', '```diff', e.diff.trimEnd(), '```');
       const tail = input.failureTails.get(e.id);
       if (tail && tail.length > 0) {
@@ -39,4 +44,10 @@ export function formatChangelog(input: ChangelogInput): string {
     });
   const direction = spec.objective.direction === 'minimize' ? 'lower is better' : 'higher is better';
   return [`# Changelog: ${spec.name}`, '', `Objective: ${metric} (${direction}).`, '', ...sections.flatMap((s) => [s, ''])].join('\n');
+}
+
+function changeOf(e: ExperimentRow): string {
+  if (e.kind === 'remeasure') return 'none: the best head, run again unchanged';
+  if (e.kind === 'adopt') return `${e.description}: its head becomes that revision (no runs; the diff is from its old head)`;
+  return e.changeKey === null ? 'none: the unmodified workspace' : e.description;
 }

@@ -4,8 +4,8 @@ import type { ExperimentRow } from '../store/schema.js';
 
 /** autoresearch knows keep, discard and crash; our richer outcomes map onto those, the detail goes in the description. */
 export function autoresearchStatus(outcome: ExperimentRow['outcome']): 'keep' | 'discard' | 'crash' {
-  if (outcome === 'baseline' || outcome === 'keep' || outcome === 'remeasure') return 'keep';
-  if (outcome === 'discard' || outcome === 'early-stopped') return 'discard';
+  if (outcome === 'baseline' || outcome === 'keep' || outcome === 'remeasure' || outcome === 'adopted') return 'keep';
+  if (outcome === 'discard' || outcome === 'early-stopped' || outcome === 'reverted') return 'discard';
   return 'crash';
 }
 
@@ -25,8 +25,16 @@ export function formatResultsTsv(spec: StudySpec, experiments: ExperimentRow[]):
       const commit = (e.candidateRevisionId ?? e.parentRevisionId).slice(0, 7);
       const metric = crashed || e.score === null ? '0.000000' : e.score.toFixed(6);
       const memory = crashed || e.peakMemoryMb === null ? '0.0' : (e.peakMemoryMb / 1024).toFixed(1);
-      const detail = e.outcome === 'timeout' || e.outcome === 'invalid' || e.outcome === 'early-stopped' || e.outcome === 'remeasure' ? ` (${e.outcome}: ${e.reason ?? ''})` : '';
-      return [commit, metric, memory, status, oneLine(`${e.description}${detail}`)].join('\t');
+      return [commit, metric, memory, status, oneLine(`${e.description}${detailOf(e)}`)].join('\t');
     });
   return `${[header, ...rows].join('\n')}\n`;
+}
+
+const EXPLAINED = new Set<ExperimentRow['outcome']>(['timeout', 'invalid', 'early-stopped', 'remeasure', 'reverted', 'adopted']);
+
+/** What autoresearch's three statuses cannot say, after the description. */
+function detailOf(e: ExperimentRow): string {
+  if (EXPLAINED.has(e.outcome)) return ` (${e.outcome}: ${e.reason ?? ''})`;
+  if (e.outcome === 'keep' && e.stats?.confirmation) return ` (${e.reason ?? 'confirmed'})`;
+  return '';
 }

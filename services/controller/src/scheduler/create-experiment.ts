@@ -2,7 +2,7 @@
 // queue `repeats` runs of the candidate. A change that cannot be applied is recorded as `invalid`.
 import { randomUUID } from 'node:crypto';
 import type { StudySpec } from '../../../../schemas/src/study-spec.js';
-import { DuplicateChangeError, ExperimentCapError } from '../errors.js';
+import { DuplicateChangeError, ExperimentCapError, GenerationFullError } from '../errors.js';
 import { applyEdits, EditError } from '../mutators/edits/apply-edits.js';
 import type { Mutator, RunEvidence } from '../mutators/mutator.js';
 import { diffRevisions } from '../revisions/diff.js';
@@ -70,6 +70,7 @@ export async function createNextExperiment(input: {
     changeKey: proposal.invalid === undefined ? proposal.changeKey : null,
     repeats: spec.repeats,
     maxExperiments: input.maxExperiments,
+    generationCap: spec.search.candidatesPerHead,
     edits: proposal.edits,
     modelUsage: proposal.usage ?? null,
   };
@@ -102,14 +103,14 @@ export async function createNextExperiment(input: {
 }
 
 /**
- * Another controller made the same proposal a moment earlier, or the last experiment the cap allows: this
- * one stands down, and the next tick sees the other's work in the history.
+ * Another controller made the same proposal a moment earlier, the last experiment the cap allows, or the
+ * last candidate its branch may run from this head: this one stands down, and the next tick sees the other's work in the history.
  */
 async function createOrStandDown(create: () => Promise<ExperimentRow>): Promise<CreateResult> {
   try {
     return { created: await create() };
   } catch (error) {
-    if (error instanceof DuplicateChangeError || error instanceof ExperimentCapError) return { duplicate: true };
+    if (error instanceof DuplicateChangeError || error instanceof ExperimentCapError || error instanceof GenerationFullError) return { duplicate: true };
     throw error;
   }
 }

@@ -30,6 +30,12 @@ export interface ExperimentDecision {
    * the rest of this decision is only what the runs so far show, and is not recorded.
    */
   extend?: number;
+  /**
+   * Fresh runs the candidate gets before it is kept (decision.confirmRuns): it passed the rule on its first
+   * runs, and the branch builds on it only once all its runs together still pass. When set, the rest of this
+   * decision is what the first runs show, and is not recorded.
+   */
+  confirm?: number;
 }
 
 export interface DecisionInput {
@@ -65,7 +71,8 @@ export function decideExperiment(input: DecisionInput): ExperimentDecision {
     return { outcome, reason, score: null, peakMemoryMb, stats: null, newHeadValues: null, noise: null };
   }
 
-  const values = runs.map((r) => r.metrics?.[metric]).filter((v): v is number => typeof v === 'number');
+  const valuesOf = (of: RunRow[]) => of.map((r) => r.metrics?.[metric]).filter((v): v is number => typeof v === 'number');
+  const values = valuesOf(runs);
   const score = mean(values);
   if (experiment.number === 0 || experiment.kind === 'remeasure' || experiment.changeKey === null) {
     // The baseline, or the best head run again unchanged: either way a measurement of the noise, whose
@@ -88,23 +95,59 @@ export function decideExperiment(input: DecisionInput): ExperimentDecision {
     return { outcome: remeasure ? 'remeasure' : 'baseline', reason: summary, score, peakMemoryMb, stats, newHeadValues: stillHead ? values : null, noise };
   }
 
-  const { keep, stats } = decideKeepOrDiscard({
+  const compare = (candidateValues: number[]) => decideKeepOrDiscard({
     rule: spec.decision.rule,
     direction: spec.objective.direction,
     confidence: spec.decision.confidence,
     minEffect: spec.decision.minEffect,
     headValues: input.branch.headValues,
-    candidateValues: values,
+    candidateValues,
     noise: input.noise,
   });
-  return {
-    outcome: keep ? 'keep' : 'discard',
-    reason: stats.summary,
-    score,
+  const firstValues = valuesOf(runs.filter((r) => r.role !== 'confirm'));
+  const freshValues = valuesOf(runs.filter((r) => r.role === 'confirm'));
+  const first = compare(firstValues);
+  const firstDecision: ExperimentDecision = {
+    outcome: first.keep ? 'keep' : 'discard',
+    reason: first.stats.summary,
+    score: mean(firstValues),
     peakMemoryMb,
-    stats,
-    newHeadValues: keep ? values : null,
+    stats: first.stats,
+    newHeadValues: first.keep ? firstValues : null,
     noise: null,
-    extend: extraRunsFor(spec.decision, values.length, keep, stats),
+  };
+  if (!first.keep) return { ...firstDecision, extend: freshValues.length > 0 ? 0 : extraRunsFor(spec.decision, firstValues.length, false, first.stats) };
+  const confirmRuns = spec.decision.confirmRuns;
+  if (confirmRuns === undefined) return firstDecision;
+  if (freshValues.length === 0) return { ...firstDecision, confirm: confirmRuns };
+  return confirmOrRevert(compare(values), first.stats, { score, values, freshValues, peakMemoryMb });
+}
+
+/**
+ * A candidate that passed on its first runs, judged again on all its runs, fresh ones included. The first
+ * runs were chosen for looking good (the winner's curse), so their gain shrinks when it was luck; a real
+ * gain holds, and with more runs the threshold it must clear only gets smaller.
+ */
+function confirmOrRevert(
+  all: ReturnType<typeof decideKeepOrDiscard>,
+  first: DecisionStats,
+  measured: { score: number; values: number[]; freshValues: number[]; peakMemoryMb: number | null },
+): ExperimentDecision {
+  const fresh = measured.freshValues.length;
+  const confirmation = { firstSummary: first.summary, firstMean: first.candidateMean ?? measured.score, freshRuns: fresh, freshMean: mean(measured.freshValues) };
+  const stats: DecisionStats = { ...all.stats, confirmation };
+  const runs = `${fresh} fresh run${fresh === 1 ? '' : 's'}`;
+  const reason = all.keep
+    ? `confirmed by ${runs} (their mean ${confirmation.freshMean.toPrecision(6)}): ${all.stats.summary}`
+    : `the gain did not hold over ${runs} (their mean ${confirmation.freshMean.toPrecision(6)}), so the branch stays on its head: ` +
+      `${all.stats.summary}; its first runs alone had passed: ${first.summary}`;
+  return {
+    outcome: all.keep ? 'keep' : 'reverted',
+    reason,
+    score: measured.score,
+    peakMemoryMb: measured.peakMemoryMb,
+    stats,
+    newHeadValues: all.keep ? measured.values : null,
+    noise: null,
   };
 }

@@ -20,7 +20,9 @@ import { recordAgentMessage } from './record-agent-message.js';
 import { reapplyProposalsMadeAhead, reapplyStaleProposals, type ReapplyOutcome } from './reapply-proposals.js';
 import { adoptableRuns, AGENT_RESULT_SETTLE_MS, sleep, type LivenessOptions } from './liveness.js';
 import { decideExperiment, hasEnded, type ExperimentDecision } from './decide-experiment.js';
+import { rankGeneration, type GenerationMember } from './decide-generation.js';
 import { EarlyStopper, isEarlyStopped } from './early-stopping.js';
+import { adoptBestHeads, adoptionRoundOf } from './branch-adoption.js';
 import { ensureFinalHoldout } from './final-holdout.js';
 import { queueRemeasurement, remeasurementDue } from './noise-remeasurement.js';
 import { buildRunAssignment } from './run-assignment.js';
@@ -33,8 +35,12 @@ export interface SchedulerEvents {
   'run.started': [{ study: StudyRow; run: RunRow; slot: Slot }];
   'run.finished': [{ runId: string; status: string; reason: string | undefined }];
   'study.stopping': [{ studyId: string; reason: string }];
+  /** A lagging branch took the best branch's head (search.adoptEvery); the experiment is its record. */
+  'branch.adopted': [{ study: StudyRow; experiment: ExperimentRow }];
   /** A promising candidate runs again before it is decided (adaptive repeats). */
   'experiment.extended': [{ study: StudyRow; experiment: ExperimentRow; from: number; to: number; reason: string }];
+  /** A candidate that passed the rule runs afresh before its branch builds on it (decision.confirmRuns). */
+  'experiment.confirming': [{ study: StudyRow; experiment: ExperimentRow; runs: number; reason: string }];
   /** A skill study's final check: its best revision runs on the holdout inputs. */
   'holdout.started': [{ studyId: string; reason: string; experimentNumber: number; runs: number }];
   'study.stopped': [{ study: StudyRow }];
@@ -78,6 +84,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   private readonly mutators = new Map<string, Mutator>();
   /** `branchId@headRevisionId` pairs whose every change was tried; a moved head opens new ones. */
   private readonly exhaustedHeads = new Set<string>();
+  /** Proposals being made, per branch: with candidatesPerHead they count towards the head's candidates. */
+  private readonly proposingOn = new Map<string, number>();
   /** Proposals being made in the background, per study (mutators with `ahead`). */
   private readonly proposing = new Map<string, number>();
   /** Those proposals themselves, so that close() lets them finish before the store goes. */
@@ -236,7 +244,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       userRequested: false,
       modelCostUsd: experiments.reduce((sum, e) => sum + (e.modelUsage?.costUsd ?? 0), 0),
       decidedScores: experiments
-        .filter((e) => e.status === 'decided' && e.outcome !== 'invalid' && e.outcome !== 'stopped' && e.outcome !== 'remeasure')
+        .filter((e) => e.status === 'decided' && e.outcome !== 'invalid' && e.outcome !== 'stopped' && e.outcome !== 'remeasure' && e.outcome !== 'adopted')
         .map((e) => ({ number: e.number, score: e.score })),
     });
     // A skill study with holdout inputs ends by scoring its best revision on them, once its last
@@ -253,6 +261,12 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     // A skill edit targets the head's most common failing eval: before the baseline is scored there is
     // nothing to target, and a proposal made blind would waste an experiment.
     if (spec.flavor === 'skill' && !progress.baselineDecided) return;
+    if (spec.search.adoptEvery !== undefined) {
+      for (const adoption of await adoptBestHeads(store, study, experiments, (branch) => this.noiseFor(study, branch))) {
+        this.emit('branch.adopted', { study, experiment: adoption });
+        experiments = [...experiments, adoption];
+      }
+    }
     if (remeasurementDue(spec, experiments)) {
       const experiment = await queueRemeasurement(store, study, stopSpec.maxExperiments).catch((error: unknown) => {
         if (error instanceof ConflictError || error instanceof ExperimentCapError) return null;
@@ -406,17 +420,31 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   private async createExperiment(study: StudyRow, experiments: ExperimentRow[], maxExperiments: number | undefined): Promise<ExperimentRow | 'exhausted' | 'taken' | 'waiting'> {
     const { store } = this.options;
     const branches = await store.listBranches(study.id);
+    const lambda = study.spec.search.candidatesPerHead;
+    // With candidatesPerHead, proposals made meanwhile count too: read the study's experiments afresh.
+    const current = lambda === undefined ? experiments : await store.listExperiments(study.id, { limit: 1_000_000, status: 'pending' });
     const pendingPerBranch = (branchId: string) =>
-      experiments.filter((e) => e.branchId === branchId && e.status === 'pending').length;
+      current.filter((e) => e.branchId === branchId && e.status === 'pending').length;
+    const madePerBranch = (branchId: string) => experiments.filter((e) => e.branchId === branchId && e.kind === 'candidate').length;
+    const fromHead = (b: BranchRow) =>
+      current.filter((e) => e.branchId === b.id && e.status === 'pending' && e.kind === 'candidate' && e.parentRevisionId === b.headRevisionId).length +
+      (this.proposingOn.get(b.id) ?? 0);
     // A skill edit targets its head's failures, so a skill branch takes its next experiment only once the
     // last is decided: made earlier, it would target failures the pending one may fix, on a head it may replace.
     const oneAtATime = study.spec.flavor === 'skill';
-    const open = branches.filter((b) => !oneAtATime || pendingPerBranch(b.id) === 0);
+    const adoptionRound = adoptionRoundOf(study.spec, experiments);
+    const open = branches.filter((b) =>
+      (!oneAtATime || pendingPerBranch(b.id) === 0) &&
+      (lambda === undefined || fromHead(b) < lambda) &&
+      // A branch due to be compared with the best one makes nothing more until it has been.
+      b.adoptionRound >= adoptionRound);
     if (open.length === 0) return 'waiting';
     const candidates = open
       .filter((b) => !this.exhaustedHeads.has(`${b.id}@${b.headRevisionId}`))
-      .sort((a, b) => pendingPerBranch(a.id) - pendingPerBranch(b.id) || a.index - b.index);
+      // The branch with the fewest in flight, then the fewest made: with fewer slots than branches, they take turns.
+      .sort((a, b) => pendingPerBranch(a.id) - pendingPerBranch(b.id) || madePerBranch(a.id) - madePerBranch(b.id) || a.index - b.index);
     for (const branch of candidates) {
+      this.proposingOn.set(branch.id, (this.proposingOn.get(branch.id) ?? 0) + 1);
       const result = await createNextExperiment({
         store,
         studyId: study.id,
@@ -425,7 +453,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
         mutator: this.mutatorFor(study),
         history: experiments,
         maxExperiments,
-      });
+      }).finally(() => this.proposingOn.set(branch.id, (this.proposingOn.get(branch.id) ?? 1) - 1));
       if ('exhausted' in result) {
         this.exhaustedHeads.add(`${branch.id}@${branch.headRevisionId}`);
         continue;
@@ -459,73 +487,131 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     return mutator;
   }
 
-  /** Decides, in number order, every experiment whose runs have all finished. Returns whether any was. */
+  /**
+   * Decides, in number order, every experiment whose runs have all finished; with candidatesPerHead, a
+   * candidate waits for the others its branch ran from the same head, and they are decided together.
+   * Returns whether any was.
+   */
   private async decideFinishedExperiments(study: StudyRow, experiments: ExperimentRow[]): Promise<boolean> {
     const { store } = this.options;
     const pending = experiments.filter((e) => e.status === 'pending').sort((a, b) => a.number - b.number);
+    const runsOf = new Map<string, RunRow[]>();
+    const ended = async (experiment: ExperimentRow) => {
+      const runs = runsOf.get(experiment.id) ?? (await store.listRuns(experiment.id));
+      runsOf.set(experiment.id, runs);
+      return runs.length > 0 && runs.every(hasEnded);
+    };
+    const done = new Set<string>();
     let decidedAny = false;
     for (const experiment of pending) {
-      const runs = await store.listRuns(experiment.id);
-      if (runs.length === 0 || !runs.every(hasEnded)) break;
+      if (done.has(experiment.id)) continue;
+      if (!(await ended(experiment))) break;
       const branch = await store.getBranch(experiment.branchId);
       if (!branch) throw new Error(`branch ${experiment.branchId} of experiment ${experiment.id} is missing`);
-      const decision = decideExperiment({ spec: study.spec, experiment, runs, branch, noise: await this.noiseFor(study, branch) });
-      if (decision.extend) {
-        await this.extendExperiment(study, experiment, runs.filter((r) => r.role === 'working').length, decision);
-        break; // decisions go in number order: the later ones wait for this one's extra runs
-      }
-      const newHead = decision.newHeadValues && experiment.candidateRevisionId
-        ? {
-            branchId: branch.id,
-            revisionId: experiment.candidateRevisionId,
-            experimentId: experiment.id,
-            score: decision.score!,
-            values: decision.newHeadValues,
-          }
-        : undefined;
-      const applied = await store.decideExperiment({
-        experimentId: experiment.id,
-        outcome: decision.outcome,
-        reason: decision.reason,
-        score: decision.score,
-        peakMemoryMb: decision.peakMemoryMb,
-        stats: decision.stats,
-        newHead,
-        baseline: decision.outcome === 'baseline' ? { noiseSigma: decision.noise?.sigma ?? null } : undefined,
-        noise: decision.outcome === 'remeasure' ? { noiseSigma: decision.noise?.sigma ?? null } : undefined,
-      });
-      if (!applied) continue;
-      decidedAny = true;
-      if (decision.outcome === 'keep' && newHead && study.spec.mutator.kind === 'llm') {
-        await this.reapplyToHead(study, branch.id, newHead.revisionId);
-      }
-      const decided = (await store.getExperiment(experiment.id)) ?? experiment;
-      const progress = summarizeProgress(
-        experiments.map((e) => (e.id === decided.id ? decided : e)),
+      const generation = this.generationOf(study, experiment, branch, pending);
+      let allEnded = true;
+      for (const member of generation) allEnded = (await ended(member)) && allEnded;
+      if (!allEnded) break; // decisions go in number order: the later ones wait for this generation
+      const noise = await this.noiseFor(study, branch);
+      const members = rankGeneration(
+        generation.map((member) => ({ experiment: member, decision: decideExperiment({ spec: study.spec, experiment: member, runs: runsOf.get(member.id)!, branch, noise }) })),
         study.spec.objective.direction,
       );
-      this.emit('experiment.decided', { study, experiment: decided, decision, progress });
-      if (experiment.number === 0 && decision.outcome !== 'baseline') {
-        await this.requestStop(study.id, `the baseline failed (${decision.reason}); fix the workspace and run again`, 'stopped');
-        break;
+      // More runs first, for any member that needs them: the generation is decided only once all have them.
+      const needMore = members.filter(({ decision }) => decision.extend || decision.confirm);
+      for (const { experiment: member, decision } of needMore) {
+        await this.extendExperiment(study, member, runsOf.get(member.id)!, decision, decision.extend ? 'working' : 'confirm');
+      }
+      if (needMore.length > 0) break;
+      for (const member of members) {
+        done.add(member.experiment.id);
+        const outcome = await this.recordDecision(study, experiments, branch, member);
+        if (outcome === 'skipped') continue;
+        decidedAny = true;
+        if (outcome === 'baseline-failed') return true;
       }
     }
     return decidedAny;
   }
 
-  /** Queues a promising candidate's extra runs (adaptive repeats); another controller may have done it already. */
-  private async extendExperiment(study: StudyRow, experiment: ExperimentRow, runsSoFar: number, decision: ExperimentDecision): Promise<void> {
+  /**
+   * The candidates decided together with this one: with candidatesPerHead, every pending candidate its
+   * branch made from its current head; otherwise it alone.
+   */
+  private generationOf(study: StudyRow, experiment: ExperimentRow, branch: BranchRow, pending: ExperimentRow[]): ExperimentRow[] {
+    const fromHead = (e: ExperimentRow) => e.kind === 'candidate' && e.branchId === branch.id && e.parentRevisionId === branch.headRevisionId;
+    if (study.spec.search.candidatesPerHead === undefined || !fromHead(experiment)) return [experiment];
+    return pending.filter(fromHead);
+  }
+
+  /** Makes one decision durable and tells the listeners; 'baseline-failed' stops the study. */
+  private async recordDecision(
+    study: StudyRow,
+    experiments: ExperimentRow[],
+    branch: BranchRow,
+    { experiment, decision }: GenerationMember,
+  ): Promise<'skipped' | 'decided' | 'baseline-failed'> {
     const { store } = this.options;
-    const added = await store.addRuns({
+    const newHead = decision.newHeadValues && experiment.candidateRevisionId
+      ? {
+          branchId: branch.id,
+          revisionId: experiment.candidateRevisionId,
+          experimentId: experiment.id,
+          score: decision.score!,
+          values: decision.newHeadValues,
+        }
+      : undefined;
+    if (newHead && decision.outcome === 'keep' && experiment.kind === 'candidate' && experiment.parentRevisionId !== branch.headRevisionId) {
+      // Made from an earlier head, and better than the one its branch moved to since: it becomes the head,
+      // without the changes kept in between.
+      decision.reason += '; it was made from an earlier head, so the changes kept since are not in it';
+    }
+    const applied = await store.decideExperiment({
       experimentId: experiment.id,
-      runIds: Array.from({ length: decision.extend! }, () => randomUUID()),
-      role: 'working',
-      whenCount: runsSoFar,
+      outcome: decision.outcome,
+      reason: decision.reason,
+      score: decision.score,
+      peakMemoryMb: decision.peakMemoryMb,
+      stats: decision.stats,
+      newHead,
+      baseline: decision.outcome === 'baseline' ? { noiseSigma: decision.noise?.sigma ?? null } : undefined,
+      noise: decision.outcome === 'remeasure' ? { noiseSigma: decision.noise?.sigma ?? null } : undefined,
     });
+    if (!applied) return 'skipped';
+    if (decision.outcome === 'keep' && newHead && study.spec.mutator.kind === 'llm') {
+      await this.reapplyToHead(study, branch.id, newHead.revisionId);
+    }
+    const decided = (await store.getExperiment(experiment.id)) ?? experiment;
+    const progress = summarizeProgress(
+      experiments.map((e) => (e.id === decided.id ? decided : e)),
+      study.spec.objective.direction,
+    );
+    this.emit('experiment.decided', { study, experiment: decided, decision, progress });
+    if (experiment.number === 0 && decision.outcome !== 'baseline') {
+      await this.requestStop(study.id, `the baseline failed (${decision.reason}); fix the workspace and run again`, 'stopped');
+      return 'baseline-failed';
+    }
+    return 'decided';
+  }
+
+  /**
+   * Queues more runs of a candidate before its decision, once (another controller may have done it already):
+   * working runs for a promising candidate (adaptive repeats), or fresh confirm runs for one that passed.
+   */
+  private async extendExperiment(study: StudyRow, experiment: ExperimentRow, runs: RunRow[], decision: ExperimentDecision, role: 'working' | 'confirm'): Promise<void> {
+    const { store } = this.options;
+    const count = role === 'working' ? decision.extend! : decision.confirm!;
+    const runsSoFar = runs.filter((r) => r.role === role).length;
+    const added = await store.addRuns({ experimentId: experiment.id, runIds: Array.from({ length: count }, () => randomUUID()), role, whenCount: runsSoFar });
     if (added === 0) return;
     const summary = decision.stats?.summary ?? decision.reason;
-    await store.appendEvent(study.id, 'experiment.extended', { experimentId: experiment.id, number: experiment.number, from: runsSoFar, to: runsSoFar + added, summary });
-    this.emit('experiment.extended', { study, experiment, from: runsSoFar, to: runsSoFar + added, reason: summary });
+    if (role === 'confirm') {
+      await store.appendEvent(study.id, 'experiment.confirming', { experimentId: experiment.id, number: experiment.number, runs: added, summary });
+      this.emit('experiment.confirming', { study, experiment, runs: added, reason: summary });
+    } else {
+      await store.appendEvent(study.id, 'experiment.extended', { experimentId: experiment.id, number: experiment.number, from: runsSoFar, to: runsSoFar + added, summary });
+      this.emit('experiment.extended', { study, experiment, from: runsSoFar, to: runsSoFar + added, reason: summary });
+    }
     this.nudge();
   }
 

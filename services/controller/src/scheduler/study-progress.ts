@@ -20,7 +20,8 @@ export function isBetter(a: number, b: number, direction: Direction): boolean {
 }
 
 export function summarizeProgress(experiments: ExperimentRow[], direction: Direction): StudyProgress {
-  const sorted = [...experiments].sort((a, b) => a.number - b.number);
+  // An adoption record is not an experiment: nothing ran, and the stop conditions do not count it.
+  const sorted = experiments.filter((e) => e.kind !== 'adopt').sort((a, b) => a.number - b.number);
   let bestScore: number | null = null;
   let bestExperimentNumber: number | null = null;
   let experimentsSinceLastKeep = 0;

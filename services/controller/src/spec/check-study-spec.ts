@@ -55,6 +55,17 @@ export function checkStudySpec(spec: StudySpec, files: ReadonlyMap<string, Buffe
   if (spec.decision.remeasureEvery !== undefined && spec.flavor === 'skill') {
     errors.push({ path: 'decision.remeasureEvery', message: "is for training runs: a skill study's noise is the binomial variance of its pass rate, known without re-measuring" });
   }
+  if (spec.flavor === 'skill') {
+    const skillRefuses: [string, unknown, string][] = [
+      ['decision.confirmRuns', spec.decision.confirmRuns, "is for training runs: a skill edit's pass rate is decided by the binomial test on every output"],
+      ['search.candidatesPerHead', spec.search.candidatesPerHead, 'is for training runs: a skill branch makes one edit at a time, aimed at its head\'s failures'],
+      ['search.adoptEvery', spec.search.adoptEvery, 'is for training runs: skill branches are compared by pass rate, not by run values'],
+    ];
+    for (const [path, value, message] of skillRefuses) if (value !== undefined) errors.push({ path, message });
+  }
+  if (spec.search.adoptEvery !== undefined && spec.search.branches < 2) {
+    errors.push({ path: 'search.adoptEvery', message: `needs at least 2 branches to adopt from (search.branches is ${spec.search.branches})` });
+  }
   const { maxRepeats, rule } = spec.decision;
   if (maxRepeats !== undefined && rule !== 'noise-aware') {
     errors.push({ path: 'decision.maxRepeats', message: 'adaptive repeats need rule "noise-aware": the strict rule does not look at the noise' });

@@ -45,19 +45,26 @@ export interface ModelUsage {
   cacheReadTokens: number;
   costUsd: number;
 }
-export type ExperimentOutcome = 'baseline' | 'keep' | 'discard' | 'crash' | 'timeout' | 'invalid' | 'stopped' | 'early-stopped' | 'remeasure';
+/**
+ * reverted: passed the rule, but its confirmation runs did not hold the gain, so its branch stayed on its
+ * head. adopted: a branch took the best branch's head (an adoption record, with no runs of its own).
+ */
+export type ExperimentOutcome =
+  | 'baseline' | 'keep' | 'discard' | 'crash' | 'timeout' | 'invalid' | 'stopped' | 'early-stopped' | 'remeasure' | 'reverted' | 'adopted';
 /**
  * baseline: experiment #0, the unmodified workspace. candidate: one change to a head. remeasure: the best
  * head run again, unchanged, to measure the noise afresh (every decision.remeasureEvery experiments, or on
- * demand) and refresh the head's values.
+ * demand) and refresh the head's values. adopt: a lagging branch takes the best branch's head
+ * (search.adoptEvery); decided when created, with no runs, and not counted as an experiment by the stop conditions.
  */
-export type ExperimentKind = 'baseline' | 'candidate' | 'remeasure';
+export type ExperimentKind = 'baseline' | 'candidate' | 'remeasure' | 'adopt';
 export type RunRowStatus = 'queued' | 'running' | 'succeeded' | 'crashed' | 'timeout' | 'stopped' | 'lost';
 /**
  * working: a run that scores its experiment. holdout: a skill run on a holdout input, made only at the
- * baseline and at the end, which is reported but never decides anything.
+ * baseline and at the end, which is reported but never decides anything. confirm: a fresh run of a
+ * candidate that passed the rule (decision.confirmRuns), which must hold the gain before it is kept.
  */
-export type RunRole = 'working' | 'holdout';
+export type RunRole = 'working' | 'holdout' | 'confirm';
 
 /** The embedded mode's one team, created on demand: a study always belongs to a team. */
 export const LOCAL_TEAM_NAME = 'local';
@@ -170,6 +177,8 @@ export const branches = pgTable(
     headScore: doublePrecision('head_score'),
     /** The head's individual run values, which the noise-aware rule compares against. */
     headValues: jsonb('head_values').$type<number[]>().notNull().default([]),
+    /** The last adoption round (search.adoptEvery) this branch has been compared in. */
+    adoptionRound: integer('adoption_round').notNull().default(0),
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex('branches_study_index_uq').on(t.studyId, t.index)],
@@ -187,6 +196,8 @@ export interface DecisionStats {
   headMean: number | null;
   pValue: number | null;
   summary: string;
+  /** A confirmed or reverted candidate: what its first runs alone showed, before the fresh ones. */
+  confirmation?: { firstSummary: string; firstMean: number; freshRuns: number; freshMean: number };
 }
 
 export const experiments = pgTable(

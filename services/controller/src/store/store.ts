@@ -22,6 +22,7 @@ import {
   type NewApiToken,
   type TokenTeam,
 } from './queries/api-tokens.js';
+import { adoptHead, markAdoptionRound, type Adoption } from './queries/adopt-head.js';
 import { createBranch, getBranch, listBranches, moveBranchHead, type BranchHead, type NewBranch } from './queries/branches.js';
 import { claimQueuedRun, type ClaimRequest } from './queries/claim-run.js';
 import { decideExperiment, type ExperimentDecision } from './queries/decide-experiment.js';
@@ -158,6 +159,12 @@ export class Store {
   }
   moveBranchHead(branchId: string, head: BranchHead): Promise<BranchRow | undefined> {
     return moveBranchHead(this.db, branchId, head);
+  }
+  markAdoptionRound(branchId: string, round: number): Promise<boolean> {
+    return markAdoptionRound(this.db, branchId, round);
+  }
+  adoptHead(adoption: Adoption): Promise<ExperimentRow | undefined> {
+    return adoptHead(this.db, adoption);
   }
 
   // Experiments

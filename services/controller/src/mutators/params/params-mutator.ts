@@ -49,7 +49,10 @@ export function createParamsMutator(spec: ParamsMutatorSpec, objective: ParamsOb
       if (strategy === 'random') return proposeRandomConfiguration({ seed: spec.seed, declared, ctx, objective });
       const untried = declared.flatMap(movesOf).filter((move) => !ctx.triedFromHead.has(move.changeKey));
       if (untried.length === 0) return null;
-      const draw = seededUniform(spec.seed, ctx.head.revisionId, ctx.triedFromHead.size);
+      // Branches from one head draw apart, or they would all try the same change first; branch 0 draws as
+      // a single-branch study always has, so its studies replay unchanged.
+      const branch = ctx.branchIndex > 0 ? [ctx.branchIndex] : [];
+      const draw = seededUniform(spec.seed, ctx.head.revisionId, ctx.triedFromHead.size, ...branch);
       return proposalFor(untried[Math.floor(draw * untried.length)]!, objective);
     },
   };

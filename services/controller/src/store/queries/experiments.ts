@@ -1,8 +1,8 @@
 // Experiments: one mutation of a branch head, numbered densely within its study, with its queued runs.
 import { and, asc, count, desc, eq, gt, inArray, isNotNull, sql } from 'drizzle-orm';
-import { DuplicateChangeError, ExperimentCapError, InvalidInputError, NotFoundError } from '../../errors.js';
+import { DuplicateChangeError, ExperimentCapError, GenerationFullError, InvalidInputError, NotFoundError } from '../../errors.js';
 import { queryRows, type StoreDb } from '../db.js';
-import { experiments, runs, type ExperimentOutcome, type ExperimentRow, type ExperimentStatus, type ModelUsage, type RunRole, type ExperimentKind } from '../schema.js';
+import { experiments, runs, type DecisionStats, type ExperimentOutcome, type ExperimentRow, type ExperimentStatus, type ModelUsage, type RunRole, type ExperimentKind } from '../schema.js';
 
 export interface NewExperiment {
   id: string;
@@ -25,9 +25,20 @@ export interface NewExperiment {
   holdoutRunIds?: string[];
   /** Given only for an experiment decided on the spot (invalid): it is stored decided, without runs. */
   outcome?: ExperimentOutcome;
-  /** The study's cap on experiments (the baseline included), checked under the study lock. */
+  /**
+   * The study's cap on experiments (the baseline included, adoption records not), checked under the study
+   * lock.
+   */
   maxExperiments?: number;
+  /**
+   * search.candidatesPerHead: refused (GenerationFullError) when the branch already has this many pending
+   * candidates from the same head, checked under the study lock so that controllers together respect it.
+   */
+  generationCap?: number;
   reason?: string | null;
+  /** An experiment decided when created may carry a score and the statistics it was decided on (an adoption does). */
+  score?: number | null;
+  stats?: DecisionStats | null;
   edits?: { path: string; search: string; replace: string }[] | null;
   modelUsage?: ModelUsage | null;
 }
@@ -40,7 +51,7 @@ export interface ListExperimentsOptions {
 }
 
 export async function createExperiment(db: StoreDb, input: NewExperiment): Promise<ExperimentRow> {
-  const { runIds, holdoutRunIds = [], outcome, reason, maxExperiments, ...fields } = input;
+  const { runIds, holdoutRunIds = [], outcome, reason, maxExperiments, generationCap, ...fields } = input;
   if (outcome !== undefined && runIds.length > 0) {
     throw new InvalidInputError([{ path: 'runIds', message: 'must be empty for an experiment decided when created' }]);
   }
@@ -49,7 +60,16 @@ export async function createExperiment(db: StoreDb, input: NewExperiment): Promi
   }
   return db.transaction(async (tx) => {
     const number = await nextExperimentNumber(tx, input.studyId);
-    if (maxExperiments !== undefined && number >= maxExperiments) throw new ExperimentCapError(maxExperiments);
+    if (maxExperiments !== undefined) {
+      const [counted] = await queryRows(tx, sql`SELECT count(*)::int AS n FROM experiments WHERE study_id = ${input.studyId} AND kind <> 'adopt'`);
+      if (Number(counted!.n) >= maxExperiments) throw new ExperimentCapError(maxExperiments);
+    }
+    if (generationCap !== undefined && outcome === undefined) {
+      const [counted] = await queryRows(tx, sql`
+        SELECT count(*)::int AS n FROM experiments
+         WHERE branch_id = ${fields.branchId} AND parent_revision_id = ${fields.parentRevisionId} AND status = 'pending' AND kind = 'candidate'`);
+      if (Number(counted!.n) >= generationCap) throw new GenerationFullError(generationCap);
+    }
     // Under the study lock taken above: two controllers proposing the same change from the same head
     // (a deterministic mutator does) get one experiment, not two.
     if (fields.changeKey !== null) {

@@ -1,0 +1,1 @@
+ALTER TABLE "branches" ADD COLUMN "adoption_round" integer DEFAULT 0 NOT NULL;
