@@ -508,7 +508,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       if (!(await ended(experiment))) break;
       const branch = await store.getBranch(experiment.branchId);
       if (!branch) throw new Error(`branch ${experiment.branchId} of experiment ${experiment.id} is missing`);
-      const generation = this.generationOf(study, experiment, branch, pending);
+      const generation = await this.generationOf(study, experiment, branch);
       let allEnded = true;
       for (const member of generation) allEnded = (await ended(member)) && allEnded;
       if (!allEnded) break; // decisions go in number order: the later ones wait for this generation
@@ -536,11 +536,13 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
 
   /**
    * The candidates decided together with this one: with candidatesPerHead, every pending candidate its
-   * branch made from its current head; otherwise it alone.
+   * branch made from its current head (read afresh: a proposal made ahead may have landed since the tick
+   * began); otherwise it alone.
    */
-  private generationOf(study: StudyRow, experiment: ExperimentRow, branch: BranchRow, pending: ExperimentRow[]): ExperimentRow[] {
+  private async generationOf(study: StudyRow, experiment: ExperimentRow, branch: BranchRow): Promise<ExperimentRow[]> {
     const fromHead = (e: ExperimentRow) => e.kind === 'candidate' && e.branchId === branch.id && e.parentRevisionId === branch.headRevisionId;
     if (study.spec.search.candidatesPerHead === undefined || !fromHead(experiment)) return [experiment];
+    const pending = await this.options.store.listExperiments(study.id, { limit: 1_000_000, branchId: branch.id, status: 'pending' });
     return pending.filter(fromHead);
   }
 
