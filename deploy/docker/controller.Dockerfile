@@ -23,6 +23,8 @@ COPY package.json package-lock.json ./
 # --ignore-scripts: `prepare` would try to rebuild without the dev dependencies.
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 COPY --from=build /app/dist ./dist
+# The dashboard's built files (npm run build bundles them into services/dashboard/dist), served at /.
+COPY --from=build /app/services/dashboard/dist ./services/dashboard/dist
 COPY bin ./bin
 COPY schemas ./schemas
 # The SQL migrations are read at start from the source tree (tsc does not copy .sql files).

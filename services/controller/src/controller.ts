@@ -6,6 +6,9 @@ import type { Logger } from 'pino';
 import { storeTokenAuth } from './api/auth.js';
 import { buildApp } from './app.js';
 import { ControllerMetrics } from './metrics/controller-metrics.js';
+import { observeController } from './metrics/observe-controller.js';
+import { runLogger } from './log-context.js';
+import { logSchedulerEvents } from './scheduler/lifecycle-log.js';
 import { ConfigError, type ControllerEnv } from './config.js';
 import { discoverSlots } from './executors/local/discover-slots.js';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -88,8 +91,9 @@ export async function startController(options: ControllerOptions): Promise<Runni
     channel = { kind: 'nats', natsUrl: env.natsUrl, logDir: options.agentLogDir ?? join(tmpdir(), 'autoresearch-agents') };
   } else {
     const embedded = new EmbeddedTransport((runId, problem) => {
-      log.warn({ runId }, `agent message rejected: ${problem}`);
       metrics.countRejected(problem);
+      void store.getRun(runId).catch(() => undefined)
+        .then((run) => (run ? runLogger(log, run) : log.child({ runId })).warn(`agent message rejected: ${problem}`));
     });
     transport = embedded;
     channel = { kind: 'ipc', attach: (runId, child) => embedded.attach(runId, child) };
@@ -115,7 +119,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
     executor = new LocalExecutor({
       slots: discoverSlots({ cudaVisibleDevices: env.cudaVisibleDevices, cpuSlots: options.cpuSlots }),
       channel,
-      onAgentOutput: (runId, line) => log.warn({ runId }, `agent: ${line}`),
+      onAgentOutput: (source, line, runLog) => (runLog ?? log.child({ agent: source })).warn(`agent: ${line}`),
       baseEnv: env.agentBaseEnv,
       modelApi: { apiKey: env.anthropic.apiKey, baseUrl: env.anthropic.baseUrl },
       workRoot: options.workRoot,
@@ -146,6 +150,8 @@ export async function startController(options: ControllerOptions): Promise<Runni
       auth: options.auth === 'open' ? { mode: 'open' } : storeTokenAuth(store),
       heartbeatSeconds,
       metrics,
+      executor,
+      controllerId: env.controllerId,
       admitSpec: (spec) => {
         admitLlmSpec(spec, env.anthropic.apiKey);
         if (executor.placement === 'pool') admitKubernetesSpec(spec);
@@ -156,8 +162,8 @@ export async function startController(options: ControllerOptions): Promise<Runni
   scheduler.on('run.started', ({ run }) => {
     if (run.tokenHash) rememberClaim(run.id, run.attempt, run.tokenHash);
   });
-  scheduler.on('run.finished', ({ status }) => metrics.runsFinished.inc({ status }));
-  scheduler.on('experiment.decided', ({ decision }) => metrics.decisions.inc({ outcome: decision.outcome }));
+  observeController(metrics, { scheduler, executor, store, log });
+  logSchedulerEvents(scheduler, log);
   url = await listen(app, { host: options.host, port: options.port, fallbackToFreePort: options.port !== 0 && isLoopback(options.host) });
   await scheduler.start();
   return {

@@ -1,5 +1,6 @@
 // The seam between the scheduler and where runs execute: child processes on this machine (slots), or
 // Kubernetes Jobs drawing on a cluster's GPU pool that every controller replica shares.
+import type { Logger } from 'pino';
 import type { RunAssignment } from '../../../../schemas/src/messages.js';
 import type { StudySpec } from '../../../../schemas/src/study-spec.js';
 
@@ -19,9 +20,13 @@ export interface RunLaunch {
   controllerUrl: string;
   /** What the run belongs to: a Kubernetes Job is labelled and sized by it. */
   studyId: string;
+  /** Recorded on a Kubernetes Job, so any replica can name the run's experiment in its logs. */
+  experimentId?: string;
   spec: StudySpec;
   branchIndex: number;
   experimentNumber: number;
+  /** Bound to the run's study, experiment and run ids (log-context.ts): what the executor says about the run. */
+  log?: Logger;
   /**
    * Builds the run's assignment, for an executor that hands it to an agent it already has running (a warm
    * embedded agent) instead of having the agent fetch it over HTTP.

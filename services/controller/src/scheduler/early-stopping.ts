@@ -7,6 +7,8 @@ import type { Logger } from 'pino';
 import type { ProgressMessage } from '../../../../schemas/src/messages.js';
 import type { Direction, EarlyStoppingSpec } from '../../../../schemas/src/study-spec.js';
 import { medianStoppingRule, type CurvePoint } from '../decisions/median-stopping.js';
+import { runLogger } from '../log-context.js';
+import type { RunRow } from '../store/schema.js';
 import type { Store } from '../store/store.js';
 import type { ControllerTransport } from '../transport/controller-transport.js';
 
@@ -73,7 +75,8 @@ export class EarlyStopper {
   private async stopExperiment(message: ProgressMessage, watched: Watched, summary: string, evidence: Record<string, number>): Promise<void> {
     const { store, transport } = this;
     const reason = `${EARLY_STOPPED}: ${watched.metric} ${summary}`;
-    this.log.info({ runId: message.runId, experiment: watched.experimentNumber }, reason);
+    runLogger(this.log, { id: message.runId, studyId: watched.studyId, experimentId: watched.experimentId, attempt: message.attempt })
+      .info({ experimentNumber: watched.experimentNumber }, reason);
     await store.appendEvent(watched.studyId, 'run.early-stopped', { runId: message.runId, attempt: message.attempt, number: watched.experimentNumber, reason, ...evidence });
     await transport.sendControl({ type: 'control', runId: message.runId, attempt: message.attempt, action: 'early-stop', reason: `${watched.metric} ${summary}` });
     // The experiment's outcome is settled: its other runs would only spend their slots.
@@ -89,8 +92,9 @@ export class EarlyStopper {
   /** What a run is compared with: the curves of its branch head's runs, unless early stopping does not apply. */
   private async watch(runId: string, attempt: number): Promise<Watched | null> {
     const { store } = this;
+    let run: RunRow | undefined;
     try {
-      const run = await store.getRun(runId);
+      run = await store.getRun(runId);
       if (!run || run.attempt !== attempt || run.role !== 'working') return null;
       const study = await store.getStudy(run.studyId);
       const rule = study?.spec.earlyStopping;
@@ -112,7 +116,7 @@ export class EarlyStopper {
         direction: study.spec.objective.direction, references: await references, curve: [], stopping: false,
       };
     } catch (error) {
-      this.log.warn({ err: error, runId }, 'early stopping could not look at this run; it runs to the end');
+      (run ? runLogger(this.log, run) : this.log.child({ runId })).warn({ err: error }, 'early stopping could not look at this run; it runs to the end');
       return null;
     }
   }

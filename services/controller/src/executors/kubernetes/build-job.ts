@@ -5,6 +5,8 @@ import type { V1Container, V1EnvVar, V1Job, V1ResourceRequirements, V1Secret, V1
 import {
   DNS1123_SUBDOMAIN_PATTERN,
   EXTENDED_RESOURCE_PATTERN,
+  GUARD_KILL_GRACE_SECONDS,
+  GUARD_TIMEOUT_DEFAULT_SECONDS,
   IMAGE_REFERENCE_PATTERN,
   QUANTITY_PATTERN,
   type KubernetesRunSpec,
@@ -19,6 +21,8 @@ export const RUN_TOKEN_SECRET_KEY = 'token';
 export const MODEL_API_KEY_SECRET_KEY = 'anthropic-api-key';
 /** Skill runs' pods carry it; the NetworkPolicy lets only them reach the model API. */
 export const FLAVOR_LABEL = 'autoresearch.dev/flavor';
+/** The run's experiment id, exact (a label value may be cut): any replica's log lines about the Job name it. */
+export const EXPERIMENT_ID_ANNOTATION = 'autoresearch.dev/experiment-id';
 export const WORK_ROOT = '/work';
 export const SHM_PATH = '/dev/shm';
 const AGENT_UID = 1000;
@@ -29,6 +33,7 @@ export interface RunIdentity {
   studyId: string;
   branchIndex: number;
   experimentNumber: number;
+  experimentId?: string;
 }
 
 export interface BuildRunJobInput {
@@ -108,7 +113,7 @@ export function buildRunJob(input: BuildRunJobInput): V1Job {
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
-    metadata: { name, namespace: input.namespace, labels },
+    metadata: { name, namespace: input.namespace, labels, ...(run.experimentId && { annotations: { [EXPERIMENT_ID_ANNOTATION]: run.experimentId } }) },
     spec: {
       // The controller decides about retries (a new attempt is a new Job); Kubernetes must not.
       backoffLimit: 0,
@@ -183,7 +188,7 @@ export function buildRunTokenSecret(input: BuildRunTokenSecretInput): V1Secret {
   };
 }
 
-/** Budget + grace + the time to schedule, pull and fetch, in whole seconds. */
+/** Budget + grace + the command guards' time + the time to schedule, pull and fetch, in whole seconds. */
 export function activeDeadlineSeconds(spec: StudySpec, startupAllowanceSeconds: number): number {
   const budget = spec.run.budgetSeconds;
   const grace = spec.run.graceSeconds ?? 30;
@@ -193,7 +198,12 @@ export function activeDeadlineSeconds(spec: StudySpec, startupAllowanceSeconds: 
   if (typeof grace !== 'number' || !Number.isFinite(grace) || grace < 0) {
     throw new JobSpecError('run.graceSeconds', `must be a finite number ≥ 0, got ${String(grace)}`);
   }
-  const deadline = Math.ceil(budget + grace + startupAllowanceSeconds);
+  // Command guards run in the pod after the command, each for up to its timeout and the SIGKILL grace after it.
+  const guards = (spec.guards ?? []).reduce(
+    (sum, guard) => (guard.command === undefined ? sum : sum + (guard.timeoutSeconds ?? GUARD_TIMEOUT_DEFAULT_SECONDS) + GUARD_KILL_GRACE_SECONDS),
+    0,
+  );
+  const deadline = Math.ceil(budget + grace + guards + startupAllowanceSeconds);
   if (!Number.isSafeInteger(deadline) || deadline <= 0) {
     throw new JobSpecError('activeDeadlineSeconds', `must be a finite whole number > 0, got ${String(deadline)}`);
   }

@@ -19,7 +19,7 @@ import {
 import type { Logger } from 'pino';
 import type { KubernetesSettings } from '../../config.js';
 import type { OnAgentGone, PoolCapacity, PoolExecutor, RunLaunch, RunVerdict } from '../executor.js';
-import { buildRunJob, buildRunTokenSecret } from './build-job.js';
+import { buildRunJob, buildRunTokenSecret, EXPERIMENT_ID_ANNOTATION } from './build-job.js';
 import { allocatableGpus, podGpus } from './gpu-pool.js';
 import { describeKubeError, kubeCall, KubeCallError } from './kube-calls.js';
 import { runJobName, runTokenSecretName, toLabelValue } from './names.js';
@@ -81,6 +81,8 @@ export class KubernetesExecutor implements PoolExecutor {
   private readonly settled = new Set<string>();
   /** Who hears of each Job's end: the launcher's callback, else the one given to start(). */
   private readonly callbacks = new Map<string, OnAgentGone>();
+  /** The scheduler's logger of each run launched here, by Job name, until its Job is gone. */
+  private readonly runLogs = new Map<string, Logger>();
   private sink: OnAgentGone = () => {};
   private discoveredGpus = 0;
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -170,7 +172,9 @@ export class KubernetesExecutor implements PoolExecutor {
     let job: V1Job;
     try {
       job = buildRunJob({
-        run: { runId: run.runId, attempt: run.attempt, studyId: run.studyId, branchIndex: run.branchIndex, experimentNumber: run.experimentNumber },
+        run: {
+          runId: run.runId, attempt: run.attempt, studyId: run.studyId, branchIndex: run.branchIndex, experimentNumber: run.experimentNumber, experimentId: run.experimentId,
+        },
         spec: run.spec,
         namespace: this.namespace,
         controllerUrl: this.options.controllerUrl(),
@@ -185,6 +189,7 @@ export class KubernetesExecutor implements PoolExecutor {
       queueMicrotask(() => onGone(ids, { exitCode: null, signal: null, lastOutput: [], verdict: { status: 'crashed', reason } }));
       return;
     }
+    if (run.log) this.runLogs.set(name, run.log);
     this.launching.set(name, { ...ids, gpus: podGpus(job.spec?.template?.spec, settings.gpuResource) });
     this.callbacks.set(name, onGone);
     this.track(this.create(ids, name, job, run.token, run.spec.flavor === 'skill' ? this.options.modelApi?.apiKey : undefined));
@@ -250,12 +255,13 @@ export class KubernetesExecutor implements PoolExecutor {
         { alreadyExistsOk: true },
       );
       await kubeCall(`create the Job of ${what}`, () => this.batch.createNamespacedJob({ namespace: this.namespace, body: job }), { alreadyExistsOk: true });
-      this.options.log.info({ runId: ids.runId, attempt: ids.attempt, job: name }, 'run Job created');
+      this.runLog(name, ids).info({ job: name }, 'run Job created');
       this.reconcileSoon();
     } catch (error) {
       this.launching.delete(name);
       const reason = error instanceof Error ? error.message : String(error);
-      this.options.log.error({ runId: ids.runId, attempt: ids.attempt }, reason);
+      this.runLog(name, ids).error({ job: name }, reason);
+      this.runLogs.delete(name);
       // Unreachable or overloaded: run it again later. Refused (RBAC, quota, admission): retrying the same
       // request cannot help, so the run fails with the server's words.
       const transient = error instanceof KubeCallError && error.transient;
@@ -292,6 +298,7 @@ export class KubernetesExecutor implements PoolExecutor {
     this.problems.delete(uid);
     this.awaitingPod.delete(uid);
     this.seenPods.delete(name);
+    this.runLogs.delete(name);
   }
 
   private reconcileSoon(): void {
@@ -335,7 +342,7 @@ export class KubernetesExecutor implements PoolExecutor {
         const known = this.problems.get(uid);
         if (!known || !sameProblem(known.problem, observed.problem)) {
           this.problems.set(uid, { problem: observed.problem, since: now });
-          this.options.log.warn({ runId: ids.runId, attempt: ids.attempt, job: name, reason: observed.problem.reason }, `run pod not starting: ${observed.problem.message}`);
+          this.runLog(name, ids).warn({ job: name, reason: observed.problem.reason }, `run pod not starting: ${observed.problem.message}`);
           continue;
         }
         this.problems.set(uid, { problem: observed.problem, since: known.since });
@@ -382,7 +389,8 @@ export class KubernetesExecutor implements PoolExecutor {
         this.core.listNamespacedPod({ namespace: this.namespace, labelSelector: `batch.kubernetes.io/job-name=${name}` }));
       pods = list?.items ?? [];
     } catch (error) {
-      this.options.log.warn({ err: error, job: name }, 'could not read the pods of a failed Job; judging it on the Job alone');
+      const ids = runOf(job);
+      (ids ? this.runLog(name, ids) : this.options.log).warn({ err: error, job: name }, 'could not read the pods of a failed Job; judging it on the Job alone');
     }
     const pod = pods.sort((a, b) => created(b) - created(a))[0];
     if (pod) {
@@ -415,7 +423,7 @@ export class KubernetesExecutor implements PoolExecutor {
       const ids = runOf(job);
       if (!ids || observeRun(job, this.seenPods.get(job.metadata?.name ?? '')).phase === 'ended') continue;
       if (await isLive(ids.runId, ids.attempt)) continue;
-      this.options.log.warn({ runId: ids.runId, attempt: ids.attempt, job: job.metadata?.name }, 'deleting an orphaned run Job (its run is not running)');
+      this.runLog(job.metadata?.name ?? '', ids).warn({ job: job.metadata?.name }, 'deleting an orphaned run Job (its run is not running)');
       if (job.metadata?.uid) this.settled.add(job.metadata.uid);
       await this.deleteRunObjects(job.metadata!.name!, ids, 'orphaned');
     }
@@ -434,9 +442,9 @@ export class KubernetesExecutor implements PoolExecutor {
     try {
       // Background: the Job goes now and the garbage collector takes its pod, whose agent gets SIGTERM.
       await kubeCall(`delete Job ${name}`, () => this.batch.deleteNamespacedJob({ namespace: this.namespace, name, propagationPolicy: 'Background' }), { notFoundOk: true });
-      this.options.log.info({ runId: ids.runId, attempt: ids.attempt, job: name, why }, 'run Job deleted');
+      this.runLog(name, ids).info({ job: name, why }, 'run Job deleted');
     } catch (error) {
-      this.options.log.error({ err: error, job: name }, 'could not delete a run Job; it ends at its activeDeadlineSeconds');
+      this.runLog(name, ids).error({ err: error, job: name }, 'could not delete a run Job; it ends at its activeDeadlineSeconds');
     }
     await this.deleteSecret(ids);
   }
@@ -444,7 +452,17 @@ export class KubernetesExecutor implements PoolExecutor {
   private async deleteSecret(ids: RunIds): Promise<void> {
     const name = runTokenSecretName(ids.runId, ids.attempt);
     await kubeCall(`delete Secret ${name}`, () => this.core.deleteNamespacedSecret({ namespace: this.namespace, name }), { notFoundOk: true })
-      .catch((error: unknown) => this.options.log.warn({ err: error }, 'could not delete a token Secret; the next controller start sweeps it'));
+      .catch((error: unknown) => this.runLog(runJobName(ids.runId, ids.attempt), ids).warn({ err: error, secret: name }, 'could not delete a token Secret; the next controller start sweeps it'));
+  }
+
+  /** What is said about a run's Job: on the scheduler's logger if launched here, else bound from the Job itself. */
+  private runLog(name: string, ids: RunIds): Logger {
+    const bound = this.runLogs.get(name);
+    if (bound) return bound;
+    const metadata = this.jobs?.get(name, this.namespace)?.metadata;
+    return this.options.log.child({
+      studyId: metadata?.labels?.[STUDY_LABEL], experimentId: metadata?.annotations?.[EXPERIMENT_ID_ANNOTATION], runId: ids.runId, attempt: ids.attempt,
+    });
   }
 
   /** The agent's last words, for a run whose agent failed without reporting. */

@@ -9,6 +9,7 @@ import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
 import type { RunAssignment } from '../../../../../schemas/src/messages.js';
 import type { StandbyAssignment, StandbyReady } from '../../../../agent/src/standby.js';
 import type { OnAgentGone, RunLaunch, Slot, SlotExecutor } from '../executor.js';
@@ -25,8 +26,11 @@ export type AgentChannel =
 export interface LocalExecutorOptions {
   slots: Slot[];
   channel: AgentChannel;
-  /** Where the agents' own diagnostics go (not the experiment's output, which the agent streams). */
-  onAgentOutput: (runId: string, line: string) => void;
+  /**
+   * Where the agents' own diagnostics go (not the experiment's output, which the agent streams): `source`
+   * is the run id, or `standby:<slot>` for a warm agent not yet handed a run; `runLog` is the run's logger.
+   */
+  onAgentOutput: (source: string, line: string, runLog?: Logger) => void;
   workRoot?: string;
   /** The part of the controller's environment an agent may see (PATH, HOME, LANG, TMPDIR). */
   baseEnv: Record<string, string>;
@@ -181,7 +185,7 @@ export class LocalExecutor implements SlotExecutor {
     const lastOutput: string[] = [];
     const remember = (line: string) => {
       if (!line.trim()) return;
-      this.options.onAgentOutput(run.runId, line);
+      this.options.onAgentOutput(run.runId, line, run.log);
       lastOutput.push(line);
       if (lastOutput.length > 5) lastOutput.shift();
     };

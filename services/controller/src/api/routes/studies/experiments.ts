@@ -5,6 +5,7 @@ import { Type } from '@sinclair/typebox';
 import { NotFoundError } from '../../../errors.js';
 import type { RunRow } from '../../../store/schema.js';
 import { StudyIdParams } from '../params.js';
+import { errorResponses, ExperimentDetailSchema, ExperimentSummarySchema, page } from '../row-schemas.js';
 import { requireStudy } from './index.js';
 
 export function runView(run: RunRow) {
@@ -17,12 +18,15 @@ export const experimentRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/:id/experiments', {
     schema: {
+      summary: "A study's experiments in number order, without their diffs (cursor-paginated)",
+      tags: ['experiments'],
       params: StudyIdParams,
       querystring: Type.Object({
         limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
         cursor: Type.Optional(Type.Integer({ minimum: -1, description: 'The last experiment number of the previous page.' })),
         status: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('decided')])),
       }),
+      response: { 200: page(ExperimentSummarySchema), ...errorResponses },
     },
   }, async (request) => {
     await requireStudy(store, request.team, request.params.id);
@@ -35,7 +39,15 @@ export const experimentRoutes: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.get('/:id/experiments/:number', {
-    schema: { params: Type.Object({ id: Type.String({ minLength: 1 }), number: Type.Integer({ minimum: 0 }) }) },
+    schema: {
+      summary: 'One experiment with its diff and runs (and, for a skill study, its outputs and verdicts)',
+      tags: ['experiments'],
+      params: Type.Object({
+        id: Type.String({ minLength: 1, description: 'The study id.' }),
+        number: Type.Integer({ minimum: 0, description: 'The experiment number; 0 is the baseline.' }),
+      }),
+      response: { 200: ExperimentDetailSchema, ...errorResponses },
+    },
   }, async (request) => {
     const study = await requireStudy(store, request.team, request.params.id);
     const experiment = await store.getExperimentByNumber(request.params.id, request.params.number);

@@ -12,6 +12,8 @@ import type { StudyRow } from '../../../store/schema.js';
 import type { Store } from '../../../store/store.js';
 import { assertStudyVisible, type RequestTeam } from '../../auth.js';
 import { PageQuery, StudyIdParams } from '../params.js';
+import { ErrorBody, errorResponses, EventSchema, page, StudyDetailSchema, StudySchema } from '../row-schemas.js';
+import { Nullable } from '../nullable.js';
 
 const CreateStudyBody = Type.Object(
   {
@@ -68,7 +70,15 @@ function decodeFiles(files: { path: string; contentBase64: string; mode?: number
 export const studyRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { store } = app.ctx;
 
-  app.post('/', { schema: { body: CreateStudyBody } }, async (request, reply) => {
+  app.post('/', {
+    schema: {
+      summary: 'Submit a study: its spec and workspace files',
+      description: 'The spec is checked before anything is written; a bad one answers 400 naming each wrong field. Submitted by the token’s team.',
+      tags: ['studies'],
+      body: CreateStudyBody,
+      response: { 201: StudySchema, ...errorResponses, 413: ErrorBody },
+    },
+  }, async (request, reply) => {
     const spec = validateStudySpec(request.body.spec);
     const files = decodeFiles(request.body.files);
     assertSpecMatchesWorkspace(spec, files);
@@ -87,7 +97,14 @@ export const studyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return reply.status(201).send(studyView(study));
   });
 
-  app.get('/', { schema: { querystring: PageQuery } }, async (request) => {
+  app.get('/', {
+    schema: {
+      summary: "List studies, newest first (a team's token sees its team's)",
+      tags: ['studies'],
+      querystring: PageQuery,
+      response: { 200: page(StudySchema, Nullable(Type.String())), ...errorResponses },
+    },
+  }, async (request) => {
     const page = await store.listStudies({
       limit: request.query.limit,
       cursor: request.query.cursor,
@@ -96,9 +113,16 @@ export const studyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return { items: page.items.map(studyView), nextCursor: page.nextCursor };
   });
 
-  app.get('/:id', { schema: { params: StudyIdParams } }, async (request) => {
+  app.get('/:id', {
+    schema: {
+      summary: 'A study with its progress and branch heads',
+      tags: ['studies'],
+      params: StudyIdParams,
+      response: { 200: StudyDetailSchema, ...errorResponses },
+    },
+  }, async (request) => {
     const study = await requireStudy(store, request.team, request.params.id);
-    const experiments = await store.listExperiments(study.id, { limit: 1_000_000 });
+    const experiments = await store.listExperimentOutcomes(study.id);
     const branches = await store.listBranches(study.id);
     return {
       ...studyView(study),
@@ -107,7 +131,14 @@ export const studyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     };
   });
 
-  app.post('/:id/stop', { schema: { params: StudyIdParams } }, async (request, reply) => {
+  app.post('/:id/stop', {
+    schema: {
+      summary: 'Stop a study cleanly: its running runs are stopped and recorded',
+      tags: ['studies'],
+      params: StudyIdParams,
+      response: { 200: StudySchema, 202: StudySchema, ...errorResponses, 409: ErrorBody },
+    },
+  }, async (request, reply) => {
     const study = await requireStudy(store, request.team, request.params.id);
     if (study.status === 'stopped' || study.status === 'completed') return reply.status(200).send(studyView(study));
     if (!app.ctx.scheduler) throw new ConflictError('this server is read-only; stop the study where it runs');
@@ -115,7 +146,14 @@ export const studyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return reply.status(202).send(studyView((await store.getStudy(study.id)) ?? study));
   });
 
-  app.post('/:id/resume', { schema: { params: StudyIdParams } }, async (request, reply) => {
+  app.post('/:id/resume', {
+    schema: {
+      summary: 'Resume a stopped or completed study where it was',
+      tags: ['studies'],
+      params: StudyIdParams,
+      response: { 200: StudySchema, 202: StudySchema, ...errorResponses, 409: ErrorBody },
+    },
+  }, async (request, reply) => {
     const study = await requireStudy(store, request.team, request.params.id);
     if (!app.ctx.scheduler) throw new ConflictError('this server is read-only; resume the study where it runs');
     if (study.status === 'running' || study.status === 'paused') return reply.status(200).send(studyView(study));
@@ -126,7 +164,18 @@ export const studyRoutes: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   // Measures the noise again now: the best head runs again unchanged (see scheduler/noise-remeasurement.ts).
-  app.post('/:id/remeasure', { schema: { params: StudyIdParams } }, async (request, reply) => {
+  app.post('/:id/remeasure', {
+    schema: {
+      summary: 'Measure the noise again now: the best head runs again, unchanged',
+      tags: ['studies'],
+      params: StudyIdParams,
+      response: {
+        202: Type.Object({ number: Type.Integer({ description: 'The re-measurement experiment.' }), repeats: Type.Integer() }),
+        ...errorResponses,
+        409: ErrorBody,
+      },
+    },
+  }, async (request, reply) => {
     const study = await requireStudy(store, request.team, request.params.id);
     if (!app.ctx.scheduler) throw new ConflictError('this server is read-only; ask where the study runs');
     if (study.status !== 'running' && study.status !== 'paused') throw new ConflictError(`the study is ${study.status}; only a running study can measure its noise again`);
@@ -140,8 +189,14 @@ export const studyRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/:id/events', {
     schema: {
+      summary: "A study's event log, in order, from a cursor",
+      tags: ['studies'],
       params: StudyIdParams,
-      querystring: Type.Object({ after: Type.Integer({ minimum: 0, default: 0 }), limit: Type.Integer({ minimum: 1, maximum: 1000, default: 200 }) }),
+      querystring: Type.Object({
+        after: Type.Integer({ minimum: 0, default: 0, description: 'The last event id already seen.' }),
+        limit: Type.Integer({ minimum: 1, maximum: 1000, default: 200 }),
+      }),
+      response: { 200: page(EventSchema), ...errorResponses },
     },
   }, async (request) => {
     await requireStudy(store, request.team, request.params.id);
