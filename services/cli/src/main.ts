@@ -9,6 +9,7 @@ import { serveCommand } from './commands/serve.js';
 import { exportCommand, statusCommand, stopCommand } from './commands/remote.js';
 import { parseQuota, tokenCreateCommand } from './commands/token.js';
 import { EXIT } from './exit-codes.js';
+import { chooseOutputMode, type OutputMode } from './live/output-mode.js';
 
 function positiveInteger(name: string) {
   return (value: string): number => {
@@ -39,6 +40,16 @@ function rfc3339(value: string): string {
   return value;
 }
 
+/** --plain and --panel, on the commands that show a study live. */
+const plainOption = () => new Option('--plain', 'one line per event, even on a terminal').conflicts('panel');
+const panelOption = () => new Option('--panel', 'the live panel, even when stdout is not a terminal (to record or test it)');
+
+/** The live panel on a terminal, lines elsewhere; colour on a terminal unless NO_COLOR is set. */
+function outputModeOf(options: { plain?: boolean; panel?: boolean }): OutputMode {
+  const noColor = process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '';
+  return chooseOutputMode({ isTTY: process.stdout.isTTY === true, noColor, plain: options.plain, panel: options.panel });
+}
+
 function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('autoresearch')
     .description('Autonomous experiment loops: propose one change, run it under a fixed budget, keep it only if it is really better.')
@@ -58,7 +69,9 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--out <dir>', 'where results.tsv, changelog.md and best/ go (default <dir>/.autoresearch)')
     .option('--fresh', 'start a new study even if this folder has one (the old one stays in the database)')
     .option('--spec <file>', 'the study spec in the folder', 'study.yaml')
-    .action(async (dir: string, options) => setExit(await runCommand(dir, options, readControllerEnv())));
+    .addOption(plainOption())
+    .addOption(panelOption())
+    .action(async (dir: string, options) => setExit(await runCommand(dir, options, readControllerEnv(), outputModeOf(options))));
 
   program
     .command('serve')
@@ -100,7 +113,11 @@ function buildProgram(setExit: (code: number) => void): Command {
       .option('--study <id>', 'study id, with --server');
 
   remote(program.command('status').description('show a study: progress, best score, recent decisions'))
-    .action(async (dir: string | undefined, options) => setExit(await statusCommand(dir, options, process.env)));
+    .option('--watch', 'keep showing it, live, until the study stops (Ctrl-C ends the watch, not the study)')
+    .option('--interval <seconds>', 'seconds between two looks with --watch', positiveNumber('--interval'), 2)
+    .addOption(plainOption())
+    .addOption(panelOption())
+    .action(async (dir: string | undefined, options) => setExit(await statusCommand(dir, options, process.env, outputModeOf(options))));
   remote(program.command('stop').description('stop a running study cleanly; running runs are stopped and recorded'))
     .action(async (dir: string | undefined, options) => setExit(await stopCommand(dir, options, process.env)));
   remote(program.command('export').description('write results.tsv, changelog.md and best/ of a study'))

@@ -13,7 +13,11 @@ import { dirname } from 'node:path';
 import { ApiClient } from '../api-client.js';
 import { EXIT } from '../exit-codes.js';
 import { scoreFormatter } from '../format-score.js';
-import { pgliteDir, readLiveServerNote, stateDir } from '../local-state.js';
+import { listExperimentsAfter } from '../live/api-snapshot.js';
+import type { OutputMode } from '../live/output-mode.js';
+import { pgliteDir, readLiveServerNote, stateDir, type ServerNote } from '../local-state.js';
+import { experimentLineOf, snapshotOf, type StudySnapshot } from '../view/study-snapshot.js';
+import { watchStatus } from './watch-status.js';
 
 export interface RemoteOptions {
   server?: string;
@@ -22,7 +26,14 @@ export interface RemoteOptions {
   out?: string;
 }
 
-type Target = { kind: 'api'; client: ApiClient; studyId: string } | { kind: 'store'; dir: string };
+export interface StatusOptions extends RemoteOptions {
+  watch?: boolean;
+  /** Seconds between two polls of --watch. */
+  interval?: number;
+}
+
+/** `local`: the controller is a `run` of this study folder, in another terminal. */
+type Target = { kind: 'api'; client: ApiClient; studyId: string; local?: { dir: string; note: ServerNote } } | { kind: 'store'; dir: string };
 
 async function resolveTarget(dir: string | undefined, options: RemoteOptions, env: NodeJS.ProcessEnv): Promise<Target> {
   const server = options.server ?? env.AUTORESEARCH_SERVER;
@@ -33,16 +44,16 @@ async function resolveTarget(dir: string | undefined, options: RemoteOptions, en
   }
   if (!dir) throw new InvalidInputError([{ path: 'dir', message: 'give a study folder, or --server and --study' }], 'missing argument');
   const note = await readLiveServerNote(dir);
-  if (note) return { kind: 'api', client: new ApiClient(note.url, token), studyId: note.studyId };
+  if (note) return { kind: 'api', client: new ApiClient(note.url, token), studyId: note.studyId, local: { dir: resolve(dir), note } };
   return { kind: 'store', dir: resolve(dir) };
 }
 
 /** Opens the folder's embedded database (or DATABASE_URL's) to read a study that is not running. */
-async function withLocalStudy<T>(dir: string, use: (store: Store, study: StudyRow) => Promise<T>): Promise<T> {
+async function withLocalStudy<T>(dir: string, use: (store: Store, study: StudyRow) => Promise<T>, studyId?: string): Promise<T> {
   const env = readControllerEnv();
   const store = await openStore(env.databaseUrl ? { databaseUrl: env.databaseUrl } : { pgliteDir: pgliteDir(dir) });
   try {
-    const study = await store.findStudyBySourceDir(dir);
+    const study = studyId ? await store.getStudy(studyId) : await store.findStudyBySourceDir(dir);
     if (!study) throw new InvalidInputError([{ path: 'dir', message: `no study has been run from ${dir}` }], 'nothing to show');
     return await use(store, study);
   } finally {
@@ -62,19 +73,52 @@ function printStatus(study: Pick<StudyRow, 'name' | 'status' | 'stopReason' | 's
   }
 }
 
-export async function statusCommand(dir: string | undefined, options: RemoteOptions, env: NodeJS.ProcessEnv): Promise<number> {
+export async function statusCommand(dir: string | undefined, options: StatusOptions, env: NodeJS.ProcessEnv, mode: OutputMode): Promise<number> {
   const target = await resolveTarget(dir, options, env);
+  if (target.kind === 'api' && options.watch) {
+    const { local } = target;
+    const readFinalState = local ? () => readStoppedStudy(local.dir, local.note) : undefined;
+    return watchStatus({ client: target.client, studyId: target.studyId, readFinalState }, options.interval ?? 2, mode);
+  }
   if (target.kind === 'api') {
     const study = await target.client.json<StudyRow & { progress: StudyProgress }>('GET', `/v1/studies/${target.studyId}`);
-    const page = await target.client.json<{ items: ExperimentRow[] }>('GET', `/v1/studies/${target.studyId}/experiments?limit=500`);
-    printStatus(study, study.progress, page.items.slice(-15));
+    const experiments = await listExperimentsAfter(target.client, target.studyId, -1);
+    printStatus(study, study.progress, experiments.slice(-15));
     return EXIT.ok;
   }
+  if (options.watch) console.log(`no controller is running ${target.dir}: its last state`);
   await withLocalStudy(target.dir, async (store, study) => {
     const experiments = await store.listExperiments(study.id, { limit: 1_000_000 });
     printStatus(study, summarizeProgress(experiments, study.spec.objective.direction), experiments.slice(-15));
   });
   return EXIT.ok;
+}
+
+/**
+ * The state of a study whose `run` no longer answers, from its database. The embedded database has one
+ * user at a time: it is read once that process is gone (null until then); Postgres at once.
+ */
+async function readStoppedStudy(dir: string, note: ServerNote): Promise<StudySnapshot | null> {
+  if (!readControllerEnv().databaseUrl) {
+    if (await readLiveServerNote(dir)) return null;
+    for (let waited = 0; isAlive(note.pid); waited += 100) {
+      if (waited >= 10_000) return null;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return withLocalStudy(dir, async (store, study) => {
+    const experiments = await store.listExperiments(study.id, { limit: 1_000_000 });
+    return snapshotOf(study, experiments.map(experimentLineOf), { runsInFlight: [], slots: null, notices: [] });
+  }, note.studyId);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export async function stopCommand(dir: string | undefined, options: RemoteOptions, env: NodeJS.ProcessEnv): Promise<number> {

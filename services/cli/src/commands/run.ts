@@ -6,7 +6,7 @@ import pino from 'pino';
 import type { ControllerEnv } from '../../../controller/src/config.js';
 import { startController, type RunningController } from '../../../controller/src/controller.js';
 import { admitLlmSpec } from '../../../controller/src/mutators/llm/admit-llm-spec.js';
-import { describeCapacity } from '../../../controller/src/executors/executor.js';
+import { describeCapacity, type Executor } from '../../../controller/src/executors/executor.js';
 import { InvalidInputError } from '../../../controller/src/errors.js';
 import { skillReportOf, writeStudyOutputs } from '../../../controller/src/exports/study-exports.js';
 import { createStudy, resumeStudy } from '../../../controller/src/scheduler/study-lifecycle.js';
@@ -17,8 +17,12 @@ import type { StudyRow } from '../../../controller/src/store/schema.js';
 import type { Store } from '../../../controller/src/store/store.js';
 import { EXIT } from '../exit-codes.js';
 import { scoreFormatter } from '../format-score.js';
+import { LivePanel } from '../live/live-panel.js';
+import type { OutputMode } from '../live/output-mode.js';
+import { followScheduler } from '../live/scheduler-snapshot.js';
 import { pgliteDir, removeServerNote, stateDir, writeServerNote } from '../local-state.js';
 import { attachTerminalView } from '../terminal-view.js';
+import { renderPanel } from '../view/panel.js';
 
 export interface RunOptions {
   slots?: number;
@@ -31,6 +35,9 @@ export interface RunOptions {
   fresh?: boolean;
   /** The spec file in the folder (default study.yaml). */
   spec?: string;
+  /** --plain / --panel: read by main.ts into the output mode. */
+  plain?: boolean;
+  panel?: boolean;
 }
 
 /** Stop conditions given as flags apply on top of the spec's, for this invocation. */
@@ -62,7 +69,12 @@ async function createOrResume(store: Store, loaded: Awaited<ReturnType<typeof lo
 /** A skill run waits on model calls, not a GPU or a core: unless told otherwise, four run at once. */
 const SKILL_SLOTS = 4;
 
-export async function runCommand(dir: string, options: RunOptions, env: ControllerEnv): Promise<number> {
+/** The panel's "slots busy" counts against this. */
+function slotCountOf(executor: Executor): number {
+  return executor.placement === 'slots' ? executor.slots().length : executor.capacity().total;
+}
+
+export async function runCommand(dir: string, options: RunOptions, env: ControllerEnv, mode: OutputMode): Promise<number> {
   const loaded = await loadStudyFolder(dir, options.spec);
   admitLlmSpec(loaded.spec, env.anthropic.apiKey);
   const outDir = options.out ?? stateDir(loaded.dir);
@@ -70,7 +82,10 @@ export async function runCommand(dir: string, options: RunOptions, env: Controll
   const log = pino({ level: env.logLevel }, pino.destination({ dest: join(stateDir(loaded.dir), 'controller.log'), sync: false, mkdir: true }));
   const store = await openStore(env.databaseUrl ? { databaseUrl: env.databaseUrl } : { pgliteDir: pgliteDir(loaded.dir) });
   let controller: RunningController | null = null;
+  let panel: LivePanel | null = null;
   const write = (line: string) => process.stdout.write(`${line}\n`);
+  // A line that stays: above the panel when there is one.
+  const say = (line: string) => (panel ? panel.printAbove(line.trimStart()) : write(line));
   try {
     const { study, resumed } = await createOrResume(store, loaded, options);
     controller = await startController({
@@ -79,11 +94,20 @@ export async function runCommand(dir: string, options: RunOptions, env: Controll
     });
     await writeServerNote(loaded.dir, { url: controller.url, pid: process.pid, studyId: study.id });
     const { spec } = study;
-    write(`autoresearch ${resumed ? 'resuming' : 'starting'} "${spec.name}": ${spec.objective.metric} (${spec.objective.direction}), ` +
+    if (mode.panel) {
+      const experiments = await store.listExperiments(study.id, { limit: 1_000_000 });
+      const snapshot = followScheduler(controller.scheduler, study, experiments, slotCountOf(controller.executor), () => panel?.update());
+      const hint = 'Ctrl-C stops the study: its running runs are stopped and recorded';
+      panel = new LivePanel(process.stdout, (size, now) => renderPanel(snapshot(), { ...size, colour: mode.colour, now, hint }));
+    } else {
+      attachTerminalView(controller.scheduler, study, write, mode.colour);
+    }
+    say(`autoresearch ${resumed ? 'resuming' : 'starting'} "${spec.name}": ${spec.objective.metric} (${spec.objective.direction}), ` +
       `${describeCapacity(controller.executor)}, API ${controller.url}`);
-    attachTerminalView(controller.scheduler, study, write, process.stdout.isTTY === true);
+    panel?.start();
 
-    const interrupted = await waitForStop(controller, study);
+    const interrupted = await waitForStop(controller, study, say);
+    panel?.stop();
     const finalStudy = (await store.getStudy(study.id)) ?? study;
     const written = await writeStudyOutputs(store, finalStudy, outDir);
     const progress = summarizeProgress(await store.listExperiments(study.id, { limit: 1_000_000 }), spec.objective.direction);
@@ -95,6 +119,7 @@ export async function runCommand(dir: string, options: RunOptions, env: Controll
     if (report !== null) write(`\n${report.trimEnd()}`);
     return interrupted ? EXIT.interrupted : EXIT.ok;
   } finally {
+    panel?.stop();
     await controller?.close();
     await removeServerNote(loaded.dir);
     await store.close();
@@ -106,17 +131,17 @@ export async function runCommand(dir: string, options: RunOptions, env: Controll
  * Resolves when the study has stopped. The first Ctrl-C (or SIGTERM) asks it to stop cleanly: running runs
  * are stopped and recorded. A second one stops waiting; the agents are then killed on close.
  */
-function waitForStop(controller: RunningController, study: StudyRow): Promise<boolean> {
+function waitForStop(controller: RunningController, study: StudyRow, say: (line: string) => void): Promise<boolean> {
   return new Promise((resolve) => {
     let interrupted = false;
     const onSignal = () => {
       if (interrupted) {
-        process.stdout.write('second interrupt: killing the running agents\n');
+        say('second interrupt: killing the running agents');
         finish();
         return;
       }
       interrupted = true;
-      process.stdout.write('\ninterrupted: stopping the running runs cleanly (Ctrl-C again to kill them)\n');
+      say('\ninterrupted: stopping the running runs cleanly (Ctrl-C again to kill them)');
       void controller.scheduler.requestStop(study.id, 'stopped by user (interrupt)');
     };
     const finish = () => {
