@@ -94,6 +94,27 @@ export const SkillRunReport = Type.Object(
   { additionalProperties: false },
 );
 
+/** Lines of a guard's output kept in its result, and the length each is cut to: bounded, so a result stays small. */
+export const GUARD_TAIL_LINES = 50;
+export const GUARD_TAIL_LINE_CHARS = 1000;
+
+/** What one command guard did after a successful run. */
+export const GuardResult = Type.Object(
+  {
+    name: Type.String({ maxLength: 64 }),
+    passed: Type.Boolean({ description: 'Exit code 0 within its timeout.' }),
+    exitCode: Type.Union([Type.Integer(), Type.Null()]),
+    signal: Type.Union([Type.String({ maxLength: 32 }), Type.Null()]),
+    timedOut: Type.Boolean(),
+    durationMs: Type.Number({ minimum: 0 }),
+    /** Why it failed, in words: `exit code 1`, `did not finish within 60 s`, `not run: ...`. */
+    reason: Type.Optional(Type.String({ maxLength: 2000 })),
+    /** The last lines of its output, stdout and stderr interleaved. */
+    outputTail: Type.Array(Type.String({ maxLength: GUARD_TAIL_LINE_CHARS }), { maxItems: GUARD_TAIL_LINES }),
+  },
+  { additionalProperties: false },
+);
+
 /** The final word on one attempt of a run. Ingested idempotently by (runId, attempt). */
 export const ResultMessage = Type.Object(
   {
@@ -109,6 +130,8 @@ export const ResultMessage = Type.Object(
     metrics: Type.Record(Type.String(), Type.Number()),
     logTail: Type.Array(Type.String(), { maxItems: 200 }),
     skill: Type.Optional(SkillRunReport),
+    /** The command guards, in the spec's order, when the run succeeded and the study declares any. */
+    guards: Type.Optional(Type.Array(GuardResult, { maxItems: 8 })),
   },
   { additionalProperties: false },
 );
@@ -177,6 +200,20 @@ export const RunAssignment = Type.Object(
       }),
     ),
     skill: Type.Optional(SkillAssignment),
+    /** Command guards to run, in order, after the command succeeded and its metric was read. */
+    guards: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            name: Type.String({ minLength: 1, maxLength: 64 }),
+            command: Type.String({ minLength: 1 }),
+            timeoutSeconds: Type.Number({ exclusiveMinimum: 0 }),
+          },
+          { additionalProperties: false },
+        ),
+        { maxItems: 8 },
+      ),
+    ),
   },
   { $id: 'https://autoresearch.dev/schemas/run-assignment.json', title: 'A run and its revision, as an agent fetches it' },
 );
@@ -195,3 +232,5 @@ export type RunAssignment = Static<typeof RunAssignment>;
 export type SkillAssignment = Static<typeof SkillAssignment>;
 export type SkillRunReport = Static<typeof SkillRunReport>;
 export type EvalVerdict = Static<typeof EvalVerdict>;
+export type GuardResult = Static<typeof GuardResult>;
+export type GuardAssignment = NonNullable<RunAssignment['guards']>[number];

@@ -365,6 +365,51 @@ export const Search = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+/** Longest a command guard may be given, and its default. */
+export const GUARD_TIMEOUT_MAX_SECONDS = 24 * 3600;
+export const GUARD_TIMEOUT_DEFAULT_SECONDS = 60;
+/** SIGKILL this long after a command guard's SIGTERM at its timeout: a check has nothing to save. */
+export const GUARD_KILL_GRACE_SECONDS = 5;
+
+/**
+ * A check a candidate must pass to be kept, beside the metric: exactly one of `command` (run after the
+ * experiment, in its directory and sandbox), `maxPeakMemoryMb` or `maxRunSeconds` (limits on every run).
+ * Which one a guard is, and its fields, are checked semantically (spec/check-guards.ts), naming the field.
+ */
+export const Guard = Type.Object(
+  {
+    name: Type.String({
+      pattern: '^[A-Za-z0-9_][A-Za-z0-9_.\\-]*$',
+      patternDescription: 'a name of letters, digits, _ . and -',
+      maxLength: 64,
+      description: 'Unique among the guards; results, the changelog and failure reasons name the guard by it.',
+    }),
+    command: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 4000,
+        description:
+          "Shell command (sh -c) run after a run succeeded and its metric was read, in the run's directory with the experiment's " +
+          'environment; exit 0 passes. Training studies only.',
+      }),
+    ),
+    timeoutSeconds: Type.Optional(
+      Type.Number({
+        exclusiveMinimum: 0,
+        maximum: GUARD_TIMEOUT_MAX_SECONDS,
+        description: `A command guard's time limit (default ${GUARD_TIMEOUT_DEFAULT_SECONDS}): SIGTERM to its process group, SIGKILL ${GUARD_KILL_GRACE_SECONDS} s later, and it fails.`,
+      }),
+    ),
+    maxPeakMemoryMb: Type.Optional(
+      Type.Number({ exclusiveMinimum: 0, description: "Each run's peak memory (the script's peak_vram_mb if printed, else the measured peak RSS) must not exceed this." }),
+    ),
+    maxRunSeconds: Type.Optional(
+      Type.Number({ exclusiveMinimum: 0, description: "Each run's duration (the experiment command, guards excluded) must not exceed this." }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 export const StopConditions = Type.Object(
   {
     maxExperiments: Type.Optional(Type.Integer({ minimum: 1, description: 'Counting the baseline.' })),
@@ -404,6 +449,12 @@ export const StudySpec = Type.Object(
     search: Search,
     decision: Decision,
     earlyStopping: Type.Optional(EarlyStopping),
+    guards: Type.Optional(
+      Type.Array(Guard, {
+        maxItems: 8,
+        description: 'Checks every run of a candidate must pass for it to be kept, whatever its metric: a failure records it guard-failed.',
+      }),
+    ),
     stop: StopConditions,
     skill: Type.Optional(Skill),
   },
@@ -420,6 +471,7 @@ export type RunSpec = Static<typeof RunSpec>;
 export type KubernetesRunSpec = Static<typeof KubernetesRunSpec>;
 export type DecisionSpec = Static<typeof Decision>;
 export type EarlyStoppingSpec = Static<typeof EarlyStopping>;
+export type GuardSpec = Static<typeof Guard>;
 export type StopConditionsSpec = Static<typeof StopConditions>;
 export type Direction = Static<typeof Direction>;
 export type CeilingSpec = NonNullable<StopConditionsSpec['ceiling']>;

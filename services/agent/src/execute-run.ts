@@ -1,7 +1,8 @@
 // One run, start to finish: prepare the work directory, run the command under its budget while
-// streaming logs, progress and heartbeats, read the final metrics, decide the status, report the result.
+// streaming logs, progress and heartbeats, read the final metrics, run the study's command guards if it
+// succeeded, decide the status, report the result.
 // A skill run (the assignment has `skill`) makes model calls instead of running a command: skill/.
-import type { ResultMessage, RunAssignment } from '../../../schemas/src/messages.js';
+import type { GuardResult, ResultMessage, RunAssignment } from '../../../schemas/src/messages.js';
 import type { ModelApiSettings } from './config.js';
 import { InvalidAssignmentError, TransportClosedError } from './errors.js';
 import { buildExperimentEnv } from './experiment-env.js';
@@ -10,6 +11,7 @@ import { openMetricsSource, type MetricsSource } from './metrics/metrics-source.
 import { decideRunOutcome, finiteMetrics, type RunFacts } from './outcome.js';
 import { createReporter, type ResultBody, type RunReporter } from './reporter.js';
 import { runCommand, type CommandResult, type RunningCommand } from './run-command.js';
+import { runGuards } from './run-guards.js';
 import { createRunOutput } from './run-output.js';
 import type { AgentTransport } from './transport/transport.js';
 import { createWorkdir, removeWorkdir, writeRevisionFiles, type Workdir } from './workdir.js';
@@ -42,7 +44,8 @@ export async function executeRun(input: ExecuteRunInput): Promise<ResultMessage>
   const reporter = createReporter(transport, assignment);
   const base = { budgetSeconds: assignment.budgetSeconds, graceSeconds: assignment.graceSeconds, objectiveMetric: assignment.objectiveMetric };
 
-  let running: RunningCommand | null = null;
+  /** The experiment's command, then its guards: what a stop or the loss of the controller reaches. */
+  let running: Pick<RunningCommand, 'stop' | 'abandon'> | null = null;
   let stopReason: string | undefined;
   let lostReason: string | undefined;
   const requestStop = (reason: string) => {
@@ -52,6 +55,17 @@ export async function executeRun(input: ExecuteRunInput): Promise<ResultMessage>
   const giveUp = (reason: string) => {
     lostReason ??= reason;
     running?.abandon();
+  };
+  /** Waits for what runs now (the command, then the guards), reached at once by a stop or loss that came before it started. */
+  const track = async <T>(started: Pick<RunningCommand, 'stop' | 'abandon'> & { done: Promise<T> }): Promise<T> => {
+    running = started;
+    if (lostReason !== undefined) started.abandon();
+    else if (stopReason !== undefined) started.stop();
+    try {
+      return await started.done;
+    } finally {
+      running = null;
+    }
   };
   transport.onControl((message) => {
     if (message.runId !== assignment.runId || message.attempt !== assignment.attempt) {
@@ -87,9 +101,11 @@ export async function executeRun(input: ExecuteRunInput): Promise<ResultMessage>
       () => void reporter.heartbeat().catch((error: Error) => warn(`heartbeat: ${error.message}`)),
       Math.max(assignment.heartbeatSeconds, 0.1) * 1000,
     );
-    let command: CommandResult;
+    let facts: RunFacts & { command: CommandResult };
+    let guards: GuardResult[] | undefined;
+    // Heartbeats go on while the guards run: a long test suite must not look like a silent agent.
     try {
-      running = runCommand({
+      const command = await track(runCommand({
         command: assignment.command,
         cwd: workdir.dir,
         env,
@@ -97,33 +113,42 @@ export async function executeRun(input: ExecuteRunInput): Promise<ResultMessage>
         graceSeconds: assignment.graceSeconds,
         onLine: output.line,
         onNote: output.note,
-      });
-      if (lostReason !== undefined) running.abandon();
-      else if (stopReason !== undefined) running.stop();
-      command = await running.done;
+      }));
+      if (lostReason !== undefined) throw new TransportClosedError(lostReason);
+
+      let finalMetrics: MetricValues = new Map();
+      let metricsProblem: string | undefined;
+      try {
+        finalMetrics = await metrics.finish(workdir.dir);
+      } catch (error) {
+        metricsProblem = (error as Error).message;
+      }
+      facts = {
+        ...base,
+        command,
+        metrics: finalMetrics,
+        missingHint: metrics.missingHint(),
+        printedFail: output.printedFail(),
+        ...(metricsProblem !== undefined && { metricsProblem }),
+      };
+      // Guards judge only a run that succeeded: a crash is a crash whatever they would say. A stop that came
+      // before they ran, or while they ran, leaves the run without their verdict: it is stopped, not a success.
+      if (assignment.guards?.length && decideRunOutcome(facts).status === 'succeeded') {
+        if (stopReason !== undefined) facts.guardsInterrupted = true;
+        else {
+          const checked = await track(runGuards(assignment.guards, { cwd: workdir.dir, env, onLine: output.guardLine, onNote: output.note }));
+          if (lostReason !== undefined) throw new TransportClosedError(lostReason);
+          guards = checked.results;
+          if (checked.interrupted) facts.guardsInterrupted = true;
+        }
+      }
+      if (stopReason !== undefined) facts.stopReason = stopReason;
     } finally {
       clearInterval(heartbeat);
     }
-    if (lostReason !== undefined) throw new TransportClosedError(lostReason);
-
-    let finalMetrics: MetricValues = new Map();
-    let metricsProblem: string | undefined;
-    try {
-      finalMetrics = await metrics.finish(workdir.dir);
-    } catch (error) {
-      metricsProblem = (error as Error).message;
-    }
     await output.close();
-    const facts: RunFacts = {
-      ...base,
-      command,
-      metrics: finalMetrics,
-      missingHint: metrics.missingHint(),
-      printedFail: output.printedFail(),
-      ...(stopReason !== undefined && { stopReason }),
-      ...(metricsProblem !== undefined && { metricsProblem }),
-    };
-    return await reporter.result(resultBody(facts, command.startedAt, command.finishedAt, output.tail()));
+    const body = resultBody(facts, facts.command.startedAt, facts.command.finishedAt, output.tail());
+    return await reporter.result(guards ? { ...body, guards } : body);
   } finally {
     if (workdir) await removeWorkdir(workdir).catch((error: Error) => warn(`could not remove ${workdir?.root}: ${error.message}`));
   }

@@ -21,6 +21,8 @@ export interface RunFacts {
   missingHint?: string;
   /** A line that is exactly `FAIL` appeared, autoresearch's signal for a diverged run. */
   printedFail: boolean;
+  /** A stop came while the guards ran, after the command had succeeded: without their verdict, it is no success. */
+  guardsInterrupted?: boolean;
 }
 
 export interface RunOutcome {
@@ -63,6 +65,8 @@ export function decideRunOutcome(facts: RunFacts): RunOutcome {
   }
   if (!Number.isFinite(objective)) return failed(`${facts.objectiveMetric} is ${String(objective)}`);
 
+  if (facts.guardsInterrupted) return { status: 'stopped', reason: facts.stopReason ?? 'stopped on request' };
+
   const ignored = [...facts.metrics].filter(([, value]) => !Number.isFinite(value));
   if (ignored.length === 0) return { status: 'succeeded' };
   return {
@@ -77,7 +81,7 @@ export function finiteMetrics(metrics: MetricValues): Record<string, number> {
 }
 
 /** `exit code 139 (128 + SIGSEGV: a child of the shell was killed by a signal)` */
-function describeExitCode(code: number | null): string {
+export function describeExitCode(code: number | null): string {
   if (code === null) return 'ended without an exit code';
   if (code > 128 && code < 128 + 65) {
     const name = Object.entries(constants.signals).find(([, number]) => number === code - 128)?.[0];

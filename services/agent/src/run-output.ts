@@ -4,7 +4,7 @@ import type { LogLine, MetricPoint } from '../../../schemas/src/messages.js';
 import type { MetricsSource } from './metrics/metrics-source.js';
 import { progressPoints } from './metrics/progress-points.js';
 import { createBatcher } from './output/batcher.js';
-import type { Line } from './output/line-splitter.js';
+import { MAX_LINE_CHARS, type Line } from './output/line-splitter.js';
 import { createLogTail } from './output/log-tail.js';
 import type { RunReporter } from './reporter.js';
 import type { OutputStream } from './run-command.js';
@@ -13,6 +13,8 @@ export interface RunOutput {
   line(stream: OutputStream, line: Line): void;
   /** Something the agent did to the run (a signal it sent), shown in the log as the `agent` stream. */
   note(text: string): void;
+  /** A line a guard printed: to the live log only, marked with the guard's name; never read as a metric. */
+  guardLine(guard: string, stream: OutputStream, text: string): void;
   tail(): string[];
   /** A line that is exactly `FAIL` appeared: autoresearch's signal for a diverged run. */
   printedFail(): boolean;
@@ -40,6 +42,8 @@ export function createRunOutput(reporter: RunReporter, metrics: MetricsSource, w
       for (const point of progressPoints(line.text, ts)) progress.push(point);
     },
     note: (text) => logs.push({ ts: Date.now(), stream: 'agent', line: text }),
+    // Cut back to the cap a log line has: the mark makes a line at the cap longer.
+    guardLine: (guard, stream, text) => logs.push({ ts: Date.now(), stream, line: `[guard ${guard}] ${text}`.slice(0, MAX_LINE_CHARS) }),
     tail: () => tail.lines(),
     printedFail: () => printedFail,
     close: async () => void (await Promise.all([logs.close(), progress.close()])),

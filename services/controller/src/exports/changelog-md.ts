@@ -1,7 +1,7 @@
 // changelog.md: every experiment, kept or not, with its hypothesis, change and result. After the
 // autoresearch skill's format (`## Experiment N — keep|discard`), with the statistics behind each decision.
 import type { StudySpec } from '../../../../schemas/src/study-spec.js';
-import type { ExperimentRow } from '../store/schema.js';
+import type { ExperimentRow, GuardVerdict } from '../store/schema.js';
 
 export interface ChangelogInput {
   spec: StudySpec;
@@ -9,6 +9,8 @@ export interface ChangelogInput {
   /** Per experiment id: the values of its runs, and the log tail of a failed run. */
   runValues: Map<string, number[]>;
   failureTails: Map<string, string[]>;
+  /** Per guard-failed experiment: the failed command guard, the run it failed on and its output's last lines. */
+  guardTails?: Map<string, { guard: string; run: number; tail: string[] }>;
 }
 
 const FAILURE_TAIL_LINES = 50;
@@ -35,7 +37,13 @@ export function formatChangelog(input: ChangelogInput): string {
         const held = e.outcome === 'keep' ? 'the gain held: confirmed' : 'the gain did not hold: reverted, its branch stayed on its head';
         lines.push(`**Confirmation:** ${confirmation.freshRuns} fresh runs, mean ${confirmation.freshMean.toFixed(6)} (first runs ${confirmation.firstMean.toFixed(6)}); ${held}. First runs alone: ${confirmation.firstSummary}`);
       }
+      const guards = e.stats?.guards;
+      if (guards && guards.length > 0) lines.push(`**Guards:** ${guards.map(guardCell).join('; ')}`);
       if (e.diff) lines.push('', '```diff', e.diff.trimEnd(), '```');
+      const guardTail = input.guardTails?.get(e.id);
+      if (guardTail && guardTail.tail.length > 0) {
+        lines.push('', `**Guard "${guardTail.guard}" output** (run ${guardTail.run}, last lines):`, '', '```', ...guardTail.tail, '```');
+      }
       const tail = input.failureTails.get(e.id);
       if (tail && tail.length > 0) {
         lines.push('', '**Failing output** (last lines):', '', '```', ...tail.slice(-FAILURE_TAIL_LINES), '```');
@@ -44,6 +52,13 @@ export function formatChangelog(input: ChangelogInput): string {
     });
   const direction = spec.objective.direction === 'minimize' ? 'lower is better' : 'higher is better';
   return [`# Changelog: ${spec.name}`, '', `Objective: ${metric} (${direction}).`, '', ...sections.flatMap((s) => [s, ''])].join('\n');
+}
+
+/** `tests passed (3 runs)`, `memory passed (3 runs; not measured on 1)`, `speed FAILED on run 2: ran 340.2 s > 300 s` */
+function guardCell(verdict: GuardVerdict): string {
+  const unmeasured = verdict.unmeasured ? `; not measured on ${verdict.unmeasured}` : '';
+  if (verdict.passed) return `${verdict.name} passed (${verdict.runs} run${verdict.runs === 1 ? '' : 's'}${unmeasured})`;
+  return `${verdict.name} FAILED on run ${verdict.failure?.run ?? '?'}: ${verdict.failure?.reason ?? ''}`;
 }
 
 function changeOf(e: ExperimentRow): string {

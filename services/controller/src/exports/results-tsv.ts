@@ -5,7 +5,7 @@ import type { ExperimentRow } from '../store/schema.js';
 /** autoresearch knows keep, discard and crash; our richer outcomes map onto those, the detail goes in the description. */
 export function autoresearchStatus(outcome: ExperimentRow['outcome']): 'keep' | 'discard' | 'crash' {
   if (outcome === 'baseline' || outcome === 'keep' || outcome === 'remeasure' || outcome === 'adopted') return 'keep';
-  if (outcome === 'discard' || outcome === 'early-stopped' || outcome === 'reverted') return 'discard';
+  if (outcome === 'discard' || outcome === 'early-stopped' || outcome === 'reverted' || outcome === 'guard-failed') return 'discard';
   return 'crash';
 }
 
@@ -32,9 +32,17 @@ export function formatResultsTsv(spec: StudySpec, experiments: ExperimentRow[]):
 
 const EXPLAINED = new Set<ExperimentRow['outcome']>(['timeout', 'invalid', 'early-stopped', 'remeasure', 'reverted', 'adopted']);
 
+/** A guard's failure reason as the table shows it: the guard and why, cut short (the changelog has the rest). */
+const GUARD_DETAIL_CHARS = 120;
+
 /** What autoresearch's three statuses cannot say, after the description. */
 function detailOf(e: ExperimentRow): string {
   if (EXPLAINED.has(e.outcome)) return ` (${e.outcome}: ${e.reason ?? ''})`;
+  if (e.outcome === 'guard-failed') {
+    const failed = e.stats?.guards?.find((g) => !g.passed);
+    const detail = failed?.failure ? `${failed.name}: ${failed.failure.reason}` : (e.reason ?? '');
+    return ` (guard-failed: ${detail.length > GUARD_DETAIL_CHARS ? `${detail.slice(0, GUARD_DETAIL_CHARS - 1)}…` : detail})`;
+  }
   if (e.outcome === 'keep' && e.stats?.confirmation) return ` (${e.reason ?? 'confirmed'})`;
   return '';
 }

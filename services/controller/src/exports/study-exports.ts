@@ -1,6 +1,7 @@
 // Gathers what the exports need from the store, and writes them to a folder when a study stops.
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { failedCommandGuard } from '../decisions/guard-checks.js';
 import { confineWorkspacePath } from '../revisions/workspace-path.js';
 import type { StudyRow } from '../store/schema.js';
 import type { Store } from '../store/store.js';
@@ -41,14 +42,20 @@ export async function changelogOf(store: Store, study: StudyRow): Promise<string
   const experiments = await store.listExperiments(study.id, { limit: 1_000_000 });
   const runValues = new Map<string, number[]>();
   const failureTails = new Map<string, string[]>();
+  const guardTails = new Map<string, { guard: string; run: number; tail: string[] }>();
   for (const experiment of experiments) {
     if (experiment.status !== 'decided') continue;
     const runs = await store.listRuns(experiment.id);
     runValues.set(experiment.id, runs.map((r) => r.metrics?.[study.spec.objective.metric]).filter((v): v is number => typeof v === 'number'));
     const failed = runs.find((r) => r.status !== 'succeeded');
     if (failed?.logTail) failureTails.set(experiment.id, failed.logTail);
+    if (experiment.outcome === 'guard-failed') {
+      const guardRun = runs.find((r) => failedCommandGuard(r.guards) !== undefined);
+      const guard = guardRun && failedCommandGuard(guardRun.guards);
+      if (guard) guardTails.set(experiment.id, { guard: guard.name, run: guardRun.repeatIndex + 1, tail: guard.outputTail });
+    }
   }
-  return formatChangelog({ spec: study.spec, experiments, runValues, failureTails });
+  return formatChangelog({ spec: study.spec, experiments, runValues, failureTails, guardTails });
 }
 
 /** The mutable files of the best head across branches (the baseline's when nothing was kept). */

@@ -14,8 +14,10 @@ export interface RunEvidence {
   experimentNumber: number;
   outcome: string | null;
   reason: string | null;
-  /** The last output lines of a failed run. */
+  /** The last output lines of a failed run, or of the guard it failed (`guard`). */
   logTail: string[];
+  /** Set when the experiment failed a command guard: `logTail` is that guard's output, not the run's. */
+  guard?: string;
   /** Intermediate metrics (name=value lines during the run), thinned to a handful of points each. */
   curves: Record<string, { step: number | null; value: number }[]>;
 }
@@ -68,6 +70,8 @@ export interface MutationContext {
   mutablePaths: string[];
   /** The study's own instructions (`workspace.instructions`, e.g. program.md). */
   instructions: string | null;
+  /** The study's guards, each in words (`tests: \`npm test\` must exit 0 within 60 s`): a change that fails one is not kept. */
+  guards?: string[];
   /** Runs of recent experiments, for mutators that read them (`wantsEvidence`). */
   evidence: RunEvidence[];
   history: Array<{

@@ -1,7 +1,8 @@
 // Makes the next experiment of a branch: ask the mutator for one change to the head, apply it, and
 // queue `repeats` runs of the candidate. A change that cannot be applied is recorded as `invalid`.
 import { randomUUID } from 'node:crypto';
-import type { StudySpec } from '../../../../schemas/src/study-spec.js';
+import { GUARD_TIMEOUT_DEFAULT_SECONDS, type StudySpec } from '../../../../schemas/src/study-spec.js';
+import { describeGuard, failedCommandGuard } from '../decisions/guard-checks.js';
 import { DuplicateChangeError, ExperimentCapError, GenerationFullError } from '../errors.js';
 import { applyEdits, EditError } from '../mutators/edits/apply-edits.js';
 import type { Mutator, RunEvidence } from '../mutators/mutator.js';
@@ -44,6 +45,7 @@ export async function createNextExperiment(input: {
     objective: { metric: spec.objective.metric, direction: spec.objective.direction },
     mutablePaths: spec.workspace.mutable,
     instructions,
+    ...(spec.guards && spec.guards.length > 0 && { guards: spec.guards.map((guard) => describeGuard(guard, GUARD_TIMEOUT_DEFAULT_SECONDS)) }),
     evidence: mutator.wantsEvidence && spec.flavor !== 'skill' ? await gatherEvidence(store, branchHistory) : [],
     history: branchHistory.map((e) => ({
       number: e.number,
@@ -119,7 +121,7 @@ async function createOrStandDown(create: () => Promise<ExperimentRow>): Promise<
 const EVIDENCE_EXPERIMENTS = 6;
 const CURVE_POINTS = 12;
 
-/** The runs of the branch's last decided experiments: failures' last output and every run's curves. */
+/** The runs of the branch's last decided experiments: failures' last output (or the failed guard's) and every run's curves. */
 async function gatherEvidence(store: Store, history: ExperimentRow[]): Promise<RunEvidence[]> {
   const recent = history
     .filter((e) => e.status === 'decided' && e.outcome !== 'invalid')
@@ -129,7 +131,10 @@ async function gatherEvidence(store: Store, history: ExperimentRow[]): Promise<R
   for (const experiment of recent) {
     const runs = await store.listRuns(experiment.id);
     const failed = runs.find((r) => r.status !== 'succeeded');
-    const shown = failed ?? runs[0];
+    // A run that succeeded but failed a command guard: what the mutator must see is that guard's output.
+    const guardRun = failed ? undefined : runs.find((r) => failedCommandGuard(r.guards) !== undefined);
+    const guard = guardRun && failedCommandGuard(guardRun.guards);
+    const shown = failed ?? guardRun ?? runs[0];
     if (!shown) continue;
     const points = await store.getMetrics(shown.id, { kind: 'intermediate' });
     const curves: RunEvidence['curves'] = {};
@@ -139,7 +144,8 @@ async function gatherEvidence(store: Store, history: ExperimentRow[]): Promise<R
       experimentNumber: experiment.number,
       outcome: experiment.outcome,
       reason: failed?.reason ?? experiment.reason,
-      logTail: failed ? (failed.logTail ?? []).slice(-30) : [],
+      logTail: failed ? (failed.logTail ?? []).slice(-30) : guard ? guard.outputTail.slice(-30) : [],
+      ...(guard && { guard: guard.name }),
       curves,
     });
   }

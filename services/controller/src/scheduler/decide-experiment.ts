@@ -1,7 +1,9 @@
 // Turns the finished runs of one experiment into its outcome. This is the one place where run failures
-// become experiment outcomes; the keep/discard rule itself lives in decisions/keep-or-discard.ts.
+// (and failed guards) become experiment outcomes; the keep/discard rule itself lives in
+// decisions/keep-or-discard.ts, the guards' checks in decisions/guard-checks.ts.
 import type { StudySpec } from '../../../../schemas/src/study-spec.js';
 import { extraRunsFor } from '../decisions/adaptive-repeats.js';
+import { describeGuardFailure, evaluateGuards, type GuardedRun } from '../decisions/guard-checks.js';
 import { decideKeepOrDiscard } from '../decisions/keep-or-discard.js';
 import { mean, sampleStandardDeviation } from '../decisions/statistics.js';
 import type { BranchRow, DecisionStats, ExperimentOutcome, ExperimentRow, RunRow } from '../store/schema.js';
@@ -52,6 +54,12 @@ export function runMemoryMb(run: RunRow): number | null {
   return typeof reported === 'number' && Number.isFinite(reported) ? reported : run.peakMemoryMb;
 }
 
+/** What the guards look at in a succeeded run. */
+function guardedRun(run: RunRow): GuardedRun {
+  const seconds = run.startedAt && run.finishedAt ? (run.finishedAt.getTime() - run.startedAt.getTime()) / 1000 : null;
+  return { run: run.repeatIndex + 1, guards: run.guards, memoryMb: runMemoryMb(run), seconds };
+}
+
 export function decideExperiment(input: DecisionInput): ExperimentDecision {
   if (input.spec.flavor === 'skill') return decideSkillExperiment(input);
   const { spec, experiment, runs } = input;
@@ -74,6 +82,13 @@ export function decideExperiment(input: DecisionInput): ExperimentDecision {
   const valuesOf = (of: RunRow[]) => of.map((r) => r.metrics?.[metric]).filter((v): v is number => typeof v === 'number');
   const values = valuesOf(runs);
   const score = mean(values);
+  const guards = spec.guards?.length ? evaluateGuards(spec.guards, runs.map(guardedRun)) : undefined;
+  const guardFailure = guards ? describeGuardFailure(guards) : null;
+  const withGuards = (stats: DecisionStats): DecisionStats => (guards ? { ...stats, guards } : stats);
+  /** A run that failed a guard makes the experiment guard-failed, whatever its metric says; the head does not move. */
+  const guardFailed = (stats: DecisionStats, metricSays: string): ExperimentDecision => ({
+    outcome: 'guard-failed', reason: `${guardFailure}; ${metricSays}`, score, peakMemoryMb, stats: withGuards(stats), newHeadValues: null, noise: null,
+  });
   if (experiment.number === 0 || experiment.kind === 'remeasure' || experiment.changeKey === null) {
     // The baseline, or the best head run again unchanged: either way a measurement of the noise, whose
     // values become the head's.
@@ -89,10 +104,12 @@ export function decideExperiment(input: DecisionInput): ExperimentDecision {
       rule: 'baseline', delta: null, sigma, threshold: null, nCandidate: values.length, nHead: 0,
       candidateMean: score, headMean: remeasure ? input.branch.headScore : null, pValue: null, summary,
     };
+    // A baseline that fails a guard stops the study (the scheduler treats any other outcome of #0 so).
+    if (guardFailure !== null) return guardFailed(stats, `measured: ${summary}`);
     // A keep decided meanwhile moved the head past the revision measured: its noise still counts, but the
     // branch keeps its new head.
     const stillHead = !remeasure || input.branch.headRevisionId === experiment.candidateRevisionId;
-    return { outcome: remeasure ? 'remeasure' : 'baseline', reason: summary, score, peakMemoryMb, stats, newHeadValues: stillHead ? values : null, noise };
+    return { outcome: remeasure ? 'remeasure' : 'baseline', reason: summary, score, peakMemoryMb, stats: withGuards(stats), newHeadValues: stillHead ? values : null, noise };
   }
 
   const compare = (candidateValues: number[]) => decideKeepOrDiscard({
@@ -107,12 +124,16 @@ export function decideExperiment(input: DecisionInput): ExperimentDecision {
   const firstValues = valuesOf(runs.filter((r) => r.role !== 'confirm'));
   const freshValues = valuesOf(runs.filter((r) => r.role === 'confirm'));
   const first = compare(firstValues);
+  if (guardFailure !== null) {
+    const all = freshValues.length > 0 ? compare(values) : first;
+    return guardFailed(all.stats, `the metric alone would have ${all.keep ? 'kept' : 'discarded'} it: ${all.stats.summary}`);
+  }
   const firstDecision: ExperimentDecision = {
     outcome: first.keep ? 'keep' : 'discard',
     reason: first.stats.summary,
     score: mean(firstValues),
     peakMemoryMb,
-    stats: first.stats,
+    stats: withGuards(first.stats),
     newHeadValues: first.keep ? firstValues : null,
     noise: null,
   };
@@ -120,7 +141,8 @@ export function decideExperiment(input: DecisionInput): ExperimentDecision {
   const confirmRuns = spec.decision.confirmRuns;
   if (confirmRuns === undefined) return firstDecision;
   if (freshValues.length === 0) return { ...firstDecision, confirm: confirmRuns };
-  return confirmOrRevert(compare(values), first.stats, { score, values, freshValues, peakMemoryMb });
+  const confirmed = confirmOrRevert(compare(values), first.stats, { score, values, freshValues, peakMemoryMb });
+  return { ...confirmed, stats: confirmed.stats && withGuards(confirmed.stats) };
 }
 
 /**

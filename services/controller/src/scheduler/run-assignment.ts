@@ -1,6 +1,7 @@
 // What an agent is told to run: the revision's files, the command (or the skill run) and its limits. Served to agents by
 // GET /v1/runs/:id/assignment, and handed straight to a warm embedded agent with its run (no request).
-import type { RunAssignment } from '../../../../schemas/src/messages.js';
+import type { GuardAssignment, RunAssignment } from '../../../../schemas/src/messages.js';
+import { GUARD_TIMEOUT_DEFAULT_SECONDS, type StudySpec } from '../../../../schemas/src/study-spec.js';
 import { NotFoundError } from '../errors.js';
 import type { RunRow, StudyRow } from '../store/schema.js';
 import type { Store } from '../store/store.js';
@@ -21,6 +22,7 @@ export async function buildRunAssignment(store: Store, run: RunRow, heartbeatSec
     if (!experiment) throw new NotFoundError(`experiment ${run.experimentId}`);
     skillAssignment = buildSkillAssignment(skill, run, experiment.repeats, files);
   }
+  const commandGuards = commandGuardsOf(study.spec);
   return {
     runId: run.id,
     attempt: run.attempt,
@@ -35,5 +37,13 @@ export async function buildRunAssignment(store: Store, run: RunRow, heartbeatSec
     metrics: runSpec.metrics,
     files: files.map((f) => ({ path: f.path, mode: f.mode, contentBase64: f.content.toString('base64') })),
     ...(skillAssignment && { skill: skillAssignment }),
+    ...(commandGuards.length > 0 && { guards: commandGuards }),
   };
+}
+
+/** The guards an agent runs; the limit guards are checked by the decision, on what the runs report. */
+export function commandGuardsOf(spec: StudySpec): GuardAssignment[] {
+  return (spec.guards ?? []).flatMap((guard) =>
+    guard.command === undefined ? [] : [{ name: guard.name, command: guard.command, timeoutSeconds: guard.timeoutSeconds ?? GUARD_TIMEOUT_DEFAULT_SECONDS }],
+  );
 }

@@ -6,6 +6,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { AgentMessage, ControlMessage } from '../../../../schemas/src/messages.js';
 import type { StopConditionsSpec } from '../../../../schemas/src/study-spec.js';
+import { runLogger, type RunIdentity } from '../log-context.js';
 import { evaluateStopConditions, mayStartAnotherExperiment } from '../decisions/stop-conditions.js';
 import type { AgentGone, Executor, RunVerdict, Slot } from '../executors/executor.js';
 import { ConflictError, ExperimentCapError } from '../errors.js';
@@ -17,6 +18,7 @@ import type { Store } from '../store/store.js';
 import type { ControllerTransport } from '../transport/controller-transport.js';
 import { createNextExperiment } from './create-experiment.js';
 import { recordAgentMessage } from './record-agent-message.js';
+import { RunLogs } from './run-logs.js';
 import { reapplyProposalsMadeAhead, reapplyStaleProposals, type ReapplyOutcome } from './reapply-proposals.js';
 import { adoptableRuns, AGENT_RESULT_SETTLE_MS, sleep, type LivenessOptions } from './liveness.js';
 import { decideExperiment, hasEnded, type ExperimentDecision } from './decide-experiment.js';
@@ -33,7 +35,8 @@ export interface SchedulerEvents {
   'experiment.created': [{ study: StudyRow; experiment: ExperimentRow }];
   'experiment.decided': [{ study: StudyRow; experiment: ExperimentRow; decision: ExperimentDecision; progress: StudyProgress }];
   'run.started': [{ study: StudyRow; run: RunRow; slot: Slot }];
-  'run.finished': [{ runId: string; status: string; reason: string | undefined }];
+  /** `finishedAt` (epoch ms) comes with an agent's result, for the ingest lag; not with an end found by the controller. */
+  'run.finished': [{ runId: string; status: string; reason: string | undefined; finishedAt?: number }];
   'study.stopping': [{ studyId: string; reason: string }];
   /** A lagging branch took the best branch's head (search.adoptEvery); the experiment is its record. */
   'branch.adopted': [{ study: StudyRow; experiment: ExperimentRow }];
@@ -100,10 +103,12 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   private startedAt = Date.now();
 
   private readonly earlyStopper: EarlyStopper;
+  private readonly runLogs: RunLogs;
 
   constructor(private readonly options: SchedulerOptions) {
     super();
     this.earlyStopper = new EarlyStopper(options.store, options.transport, options.log);
+    this.runLogs = new RunLogs(options.log, options.store);
   }
 
   /**
@@ -116,7 +121,9 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     if (executor.placement === 'slots') {
       for (const run of await adoptableRuns(store, this.options.controllerId)) {
         const slot = executor.slots().find((s) => s.name === run.slot);
-        if (slot) this.active.set(run.id, { runId: run.id, attempt: run.attempt, studyId: run.studyId, slot, adopted: true });
+        if (!slot) continue;
+        this.active.set(run.id, { runId: run.id, attempt: run.attempt, studyId: run.studyId, slot, adopted: true });
+        this.runLogs.bind(run).info({ slot: slot.name }, 'run adopted: its agent outlived the last controller');
       }
     } else {
       await executor.start(
@@ -245,7 +252,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       modelCostUsd: experiments.reduce((sum, e) => sum + (e.modelUsage?.costUsd ?? 0), 0),
       decidedScores: experiments
         .filter((e) => e.status === 'decided' && e.outcome !== 'invalid' && e.outcome !== 'stopped' && e.outcome !== 'remeasure' && e.outcome !== 'adopted')
-        .map((e) => ({ number: e.number, score: e.score })),
+        // A guard-failed candidate's score is not one the study may claim: it breaks a streak like a crash.
+        .map((e) => ({ number: e.number, score: e.outcome === 'guard-failed' ? null : e.score })),
     });
     // A skill study with holdout inputs ends by scoring its best revision on them, once its last
     // experiments are decided; from the moment it decides to stop, it makes no more experiments.
@@ -697,6 +705,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const [study, experiment] = await Promise.all([store.getStudy(run.studyId), store.getExperiment(run.experimentId)]);
     const branch = experiment && (await store.getBranch(experiment.branchId));
     if (!study || !experiment || !branch) throw new Error(`run ${run.id} belongs to a study, experiment or branch that is missing`);
+    const log = this.runLogs.bind(run);
+    log.info({ slot: slot.name, experimentNumber: experiment.number, role: run.role }, 'run started');
     this.emit('run.started', { study, run, slot });
     executor.launch(
       {
@@ -706,6 +716,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
         slot,
         controllerUrl: this.options.controllerUrl(),
         studyId: study.id,
+        experimentId: experiment.id,
+        log,
         spec: study.spec,
         branchIndex: branch.index,
         experimentNumber: experiment.number,
@@ -736,7 +748,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
         }
       }
     } catch (error) {
-      this.options.log.error({ err: error, runId: run.runId }, 'recording a vanished agent failed; the heartbeat timeout will catch it');
+      (await this.runLogs.of(run.runId)).error({ err: error }, 'recording a vanished agent failed; the heartbeat timeout will catch it');
     } finally {
       const active = this.active.get(run.runId);
       if (active?.attempt === run.attempt) this.active.delete(run.runId);
@@ -757,7 +769,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const ended = await store.recordRunEnd(run.runId, run.attempt, verdict);
     if (!ended) return;
     await store.appendEvent(ended.studyId, `run.${verdict.status}`, { runId: run.runId, attempt: run.attempt, reason: verdict.reason });
-    this.emit('run.finished', { runId: run.runId, status: verdict.status, reason: verdict.reason });
+    this.runEnded({ runId: run.runId, status: verdict.status, reason: verdict.reason });
   }
 
   /** Runs whose agent has been silent past the heartbeat timeout are lost; their agent, if ours, is ended. */
@@ -795,13 +807,23 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const lost = await this.options.store.recordLostRun(run.id, run.attempt, { reason, retries });
     if (!lost) return;
     await this.options.store.appendEvent(run.studyId, 'run.lost', { runId: run.id, attempt: run.attempt, reason, retried: lost.status === 'queued' });
-    this.emit('run.finished', { runId: run.id, status: lost.status === 'queued' ? 'lost (retrying)' : 'lost', reason });
+    this.runEnded({ runId: run.id, status: lost.status === 'queued' ? 'lost (retrying)' : 'lost', reason }, run);
+  }
+
+  /** Logs a run's end on its bound logger (a lost one as a warning) and tells the listeners. */
+  private runEnded(ended: SchedulerEvents['run.finished'][0], run?: RunIdentity): void {
+    const known = run ? runLogger(this.options.log, run) : this.runLogs.known(ended.runId);
+    this.runLogs.forget(ended.runId);
+    const write = (log: Logger) => log[ended.status.startsWith('lost') ? 'warn' : 'info']({ status: ended.status, reason: ended.reason }, 'run finished');
+    if (known) write(known);
+    else void this.runLogs.of(ended.runId).then(write);
+    this.emit('run.finished', ended);
   }
 
   private async handleAgentMessage(message: AgentMessage): Promise<void> {
-    const finished = await recordAgentMessage(this.options.store, message);
+    const finished = await recordAgentMessage(this.options.store, message, this.options.log);
     if (message.type === 'progress') {
-      this.earlyStopper.consider(message).catch((error: unknown) => this.options.log.warn({ err: error, runId: message.runId }, 'early stopping failed for this progress'));
+      this.earlyStopper.consider(message).catch(async (error: unknown) => (await this.runLogs.of(message.runId)).warn({ err: error }, 'early stopping failed for this progress'));
     }
     if (finished?.status === 'stopped' && !isEarlyStopped(finished)) finished.status = (await this.retryIfStoppedByItsMachine(finished)) ?? finished.status;
     if (finished) {
@@ -809,7 +831,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       // The slot is free once the result is in: the experiment's processes are gone by then (the agent
       // reports after its process group ended), and waiting for the agent's own exit would idle the slot.
       if (this.active.get(finished.runId)?.attempt === finished.attempt) this.active.delete(finished.runId);
-      this.emit('run.finished', finished);
+      this.runEnded(finished, { id: finished.runId, studyId: finished.studyId, experimentId: finished.experimentId, attempt: finished.attempt });
       if (this.freeCapacity() > 0) {
         this.launchNow().catch((error: unknown) => this.options.log.error({ err: error }, 'launching queued runs failed; the next tick tries again'));
       }

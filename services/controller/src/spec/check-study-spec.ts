@@ -4,6 +4,7 @@ import type { StudySpec } from '../../../../schemas/src/study-spec.js';
 import type { FieldError } from '../../../../schemas/src/validate.js';
 import { confineWorkspacePath } from '../revisions/workspace-path.js';
 import { checkParamsAgainstFiles } from '../mutators/params/params-mutator.js';
+import { checkGuards } from './check-guards.js';
 import { checkSkillSpec } from './check-skill-spec.js';
 
 export function checkStudySpec(spec: StudySpec, files: ReadonlyMap<string, Buffer>): FieldError[] {
@@ -49,6 +50,7 @@ export function checkStudySpec(spec: StudySpec, files: ReadonlyMap<string, Buffe
     }
   }
 
+  errors.push(...checkGuards(spec));
   if (spec.earlyStopping !== undefined && spec.flavor === 'skill') {
     errors.push({ path: 'earlyStopping', message: 'is for training runs, which print a curve; a skill run is one model call with nothing to stop early' });
   }

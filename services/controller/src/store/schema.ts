@@ -15,7 +15,7 @@ import {
   timestamp,
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
-import type { EvalVerdict } from '../../../../schemas/src/messages.js';
+import type { EvalVerdict, GuardResult } from '../../../../schemas/src/messages.js';
 import type { StudySpec } from '../../../../schemas/src/study-spec.js';
 
 /** Raw bytes. pg hands back a Buffer and PGlite a Uint8Array; callers get a Buffer either way. */
@@ -48,9 +48,11 @@ export interface ModelUsage {
 /**
  * reverted: passed the rule, but its confirmation runs did not hold the gain, so its branch stayed on its
  * head. adopted: a branch took the best branch's head (an adoption record, with no runs of its own).
+ * guard-failed: its runs succeeded, but one failed a guard (spec.guards), so it is not kept whatever its metric.
  */
 export type ExperimentOutcome =
-  | 'baseline' | 'keep' | 'discard' | 'crash' | 'timeout' | 'invalid' | 'stopped' | 'early-stopped' | 'remeasure' | 'reverted' | 'adopted';
+  | 'baseline' | 'keep' | 'discard' | 'crash' | 'timeout' | 'invalid' | 'stopped' | 'early-stopped' | 'remeasure' | 'reverted' | 'adopted'
+  | 'guard-failed';
 /**
  * baseline: experiment #0, the unmodified workspace. candidate: one change to a head. remeasure: the best
  * head run again, unchanged, to measure the noise afresh (every decision.remeasureEvery experiments, or on
@@ -198,6 +200,21 @@ export interface DecisionStats {
   summary: string;
   /** A confirmed or reverted candidate: what its first runs alone showed, before the fresh ones. */
   confirmation?: { firstSummary: string; firstMean: number; freshRuns: number; freshMean: number };
+  /** Each guard's verdict on the runs, when the study declares guards. */
+  guards?: GuardVerdict[];
+}
+
+/** One guard's verdict on an experiment's runs: it passes only when every run passed it. */
+export interface GuardVerdict {
+  name: string;
+  kind: 'command' | 'maxPeakMemoryMb' | 'maxRunSeconds';
+  passed: boolean;
+  /** Runs it was checked on. */
+  runs: number;
+  /** The first failing run (1-based, as the reasons count) and why; absent when it passed. */
+  failure?: { run: number; reason: string };
+  /** Runs a limit could not be checked on (a run too short to sample its memory): it passes them, and says so. */
+  unmeasured?: number;
 }
 
 export const experiments = pgTable(
@@ -272,6 +289,8 @@ export const runs = pgTable(
     peakMemoryMb: doublePrecision('peak_memory_mb'),
     metrics: jsonb('metrics').$type<Record<string, number>>(),
     logTail: jsonb('log_tail').$type<string[]>(),
+    /** The command guards' results, when the run succeeded and the study declares any. */
+    guards: jsonb('guards').$type<GuardResult[]>(),
     startedAt: timestampMs('started_at'),
     finishedAt: timestampMs('finished_at'),
     heartbeatAt: timestampMs('heartbeat_at'),

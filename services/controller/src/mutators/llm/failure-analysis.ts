@@ -1,5 +1,6 @@
 // The part of the prompt that says what went wrong and where things are heading: the metric's trend,
-// the most common failure, the last output of failed runs, and the curves the last runs printed.
+// the most common failure, the last output of failed runs (or of the guard a run failed), and the curves
+// the last runs printed.
 import type { MutationContext } from '../mutator.js';
 import { fenced } from './fence.js';
 
@@ -13,13 +14,14 @@ export function analyzeFailures(ctx: MutationContext): string {
     const trend = scored.slice(-15).map((e) => `#${e.number} ${formatScore(e.score!)}${e.outcome === 'keep' || e.outcome === 'baseline' ? '*' : ''}`);
     lines.push(`${metric} trend (${direction}; * = became the head): ${trend.join(', ')}`);
   }
-  const failures = decided.filter((e) => e.outcome === 'crash' || e.outcome === 'timeout' || e.outcome === 'invalid');
+  const failures = decided.filter((e) => e.outcome === 'crash' || e.outcome === 'timeout' || e.outcome === 'invalid' || e.outcome === 'guard-failed');
   lines.push(`Failures: ${failures.length} of ${decided.length} decided experiments (${countBy(failures.map((e) => e.outcome!))}).`);
   const pattern = mostCommonPattern(failures.map((e) => e.reason ?? ''));
   if (pattern) lines.push(`Most common failure pattern (${pattern.count}×): ${pattern.text}`);
 
   for (const evidence of ctx.evidence.filter((e) => e.logTail.length > 0).slice(0, 3)) {
-    lines.push('', `Experiment #${evidence.experimentNumber} (${evidence.outcome}): ${evidence.reason ?? ''}`, fenced(evidence.logTail.slice(-20).join('\n')));
+    const whose = evidence.guard === undefined ? '' : `\nOutput of guard "${evidence.guard}", which it failed:`;
+    lines.push('', `Experiment #${evidence.experimentNumber} (${evidence.outcome}): ${evidence.reason ?? ''}${whose}`, fenced(evidence.logTail.slice(-20).join('\n')));
   }
   const withCurves = ctx.evidence.filter((e) => Object.keys(e.curves).length > 0).slice(0, 3);
   if (withCurves.length > 0) {

@@ -57,8 +57,17 @@ function trainingRules(ctx: MutationContext, maxDiffLines: number): string {
     '5. Never propose a change that was already tried from the current head (they are listed); learn from what was tried instead.',
     '6. Simplicity criterion: all else equal, simpler is better. A small gain that adds ugly complexity is not worth it; removing something and getting an equal or better result is a win. Prefer deleting code to adding it when the result holds.',
     '7. Read the failure analysis: do not repeat a change that crashed or timed out, and fix the cause instead of working around it.',
+    ...guardRule(ctx),
     'Answer with the propose_change tool only.',
   ].join('\n');
+}
+
+function guardRule(ctx: MutationContext): string[] {
+  if (!ctx.guards?.length) return [];
+  return [
+    '8. Every run must also pass these guards; a change that fails one is discarded (guard-failed) however much it improves the metric:',
+    ...ctx.guards.map((guard) => `   - ${guard}`),
+  ];
 }
 
 export function userPrompt(ctx: MutationContext, historyLimit: number): string {

@@ -116,7 +116,8 @@ async function claimStatement(db: StoreDb, request: ClaimRequest, fits: SQL): Pr
           reason = NULL,
           peak_memory_mb = NULL,
           metrics = NULL,
-          log_tail = NULL
+          log_tail = NULL,
+          guards = NULL
       WHERE id = (
         SELECT r.id
         FROM runs r

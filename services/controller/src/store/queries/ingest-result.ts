@@ -35,6 +35,7 @@ export async function ingestResult(db: StoreDb, message: ResultMessage): Promise
             peak_memory_mb = ${message.peakMemoryMb},
             metrics = ${JSON.stringify(message.metrics)}::jsonb,
             log_tail = ${JSON.stringify(message.logTail)}::jsonb,
+            guards = ${message.guards === undefined ? null : JSON.stringify(message.guards)}::jsonb,
             started_at = ${isoTimestamp(message.startedAt)}::timestamptz,
             finished_at = ${finishedAt}::timestamptz
         WHERE id = ${message.runId}
