@@ -19,7 +19,10 @@ export function isBetter(a: number, b: number, direction: Direction): boolean {
   return direction === 'minimize' ? a < b : a > b;
 }
 
-export function summarizeProgress(experiments: ExperimentRow[], direction: Direction): StudyProgress {
+/** What progress is computed from: a few columns of each experiment (whole rows will do). */
+export type ProgressInput = Pick<ExperimentRow, 'number' | 'kind' | 'status' | 'outcome' | 'score'>;
+
+export function summarizeProgress(experiments: ProgressInput[], direction: Direction): StudyProgress {
   // An adoption record is not an experiment: nothing ran, and the stop conditions do not count it.
   const sorted = experiments.filter((e) => e.kind !== 'adopt').sort((a, b) => a.number - b.number);
   let bestScore: number | null = null;

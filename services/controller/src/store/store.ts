@@ -43,6 +43,7 @@ import {
   type NewExperiment,
 } from './queries/experiments.js';
 import { ingestResult, type IngestOutcome } from './queries/ingest-result.js';
+import { countRunsPerTeam, countStudiesByStatus, type TeamQueue } from './queries/queue-depth.js';
 import { recordLostRun, recordRunEnd, type LostRun } from './queries/run-liveness.js';
 import { getRevisionFiles, getRevisionManifest, putRevision, type RevisionFile } from './queries/revisions.js';
 import {
@@ -70,6 +71,12 @@ import {
   type StudyPatch,
 } from './queries/studies.js';
 import { ensureTeam, getTeamByName, setTeamQuota, type EnsureTeamOptions } from './queries/teams.js';
+import { latestEventId, listTeamEvents } from './queries/event-feed.js';
+import { listExperimentOutcomes, type ExperimentOutcomeRow } from './queries/experiment-outcomes.js';
+import { getQueueState, type QueueState } from './queries/queue-state.js';
+import { listSkillEvalRates, type EvalRatesRow } from './queries/skill-eval-rates.js';
+import { getStudyCost, type StudyCost } from './queries/study-cost.js';
+import { listStudyPoints, type ListPointsOptions, type StudyPoints } from './queries/study-points.js';
 import {
   appendLogs,
   appendMetricPoints,
@@ -131,6 +138,9 @@ export class Store {
   }
   listStudiesByStatus(statuses: StudyStatus[]): Promise<StudyRow[]> {
     return listStudiesByStatus(this.db, statuses);
+  }
+  countStudiesByStatus(): Promise<{ status: string; studies: number }[]> {
+    return countStudiesByStatus(this.db);
   }
   updateStudy(id: string, patch: StudyPatch): Promise<StudyRow | undefined> {
     return updateStudy(this.db, id, patch);
@@ -221,6 +231,9 @@ export class Store {
   claimQueuedRun(request: ClaimRequest): Promise<RunRow | undefined> {
     return claimQueuedRun(this.db, request);
   }
+  countRunsPerTeam(): Promise<TeamQueue[]> {
+    return countRunsPerTeam(this.db);
+  }
   recordRunStarted(runId: string, attempt: number, started: { host: string; startedAt: Date }): Promise<boolean> {
     return recordRunStarted(this.db, runId, attempt, started);
   }
@@ -279,5 +292,28 @@ export class Store {
   }
   listAllEvents(options: ListEventsOptions): Promise<EventRow[]> {
     return listAllEvents(this.db, options);
+  }
+  latestEventId(studyId?: string): Promise<number> {
+    return latestEventId(this.db, studyId);
+  }
+  listTeamEvents(teamId: string, options: { afterId: number; limit: number }): Promise<EventRow[]> {
+    return listTeamEvents(this.db, teamId, options);
+  }
+
+  // What the dashboard reads: compact or aggregated, so a study of 20,000 experiments stays cheap
+  listExperimentOutcomes(studyId: string): Promise<ExperimentOutcomeRow[]> {
+    return listExperimentOutcomes(this.db, studyId);
+  }
+  listStudyPoints(studyId: string, options: ListPointsOptions): Promise<StudyPoints> {
+    return listStudyPoints(this.db, studyId, options);
+  }
+  getStudyCost(studyId: string, options: { skill: boolean }): Promise<StudyCost> {
+    return getStudyCost(this.db, studyId, options);
+  }
+  listSkillEvalRates(studyId: string, options: { afterNumber?: number; limit: number }): Promise<EvalRatesRow[]> {
+    return listSkillEvalRates(this.db, studyId, options);
+  }
+  getQueueState(): Promise<QueueState> {
+    return getQueueState(this.db);
   }
 }
