@@ -662,6 +662,11 @@ for (const target of targets) {
         ]);
         assert.deepEqual(intermediate[1]!.ts, new Date(ts + 1000));
         assert.deepEqual((await store.getMetrics(run!.id)).map((m) => m.kind), ['intermediate', 'intermediate', 'intermediate', 'final']);
+        // Pages along the id cursor, as the API serves them.
+        const first = await store.getMetrics(run!.id, { kind: 'intermediate', limit: 2 });
+        assert.deepEqual(first.map((m) => m.value), [2.5, 2.1]);
+        const rest = await store.getMetrics(run!.id, { kind: 'intermediate', afterId: first[1]!.id, limit: 2 });
+        assert.deepEqual(rest.map((m) => m.value), [0.01]);
       });
 
       it('appends events, also concurrently, and lists them in id order', async () => {

@@ -279,7 +279,7 @@ export class Store {
   appendMetricPoints(runId: string, attempt: number, points: MetricPoint[], kind: MetricKind): Promise<void> {
     return appendMetricPoints(this.db, runId, attempt, points, kind);
   }
-  getMetrics(runId: string, options?: { kind?: MetricKind }): Promise<MetricRow[]> {
+  getMetrics(runId: string, options?: { kind?: MetricKind; afterId?: number; limit?: number }): Promise<MetricRow[]> {
     return getMetrics(this.db, runId, options);
   }
 

@@ -162,6 +162,7 @@ export interface LogLine {
 }
 
 export interface MetricPoint {
+  id: number;
   attempt: number;
   name: string;
   value: number;

@@ -7,12 +7,27 @@ import { BRANCH_COLORS } from '../outcomes.js';
 import type { MetricPoint, Run } from '../api/types.js';
 
 const MAX_CHARTS = 6;
+/** Pages of 5,000 points read per run at most: curves beyond 50,000 points are cut, not the page. */
+const MAX_PAGES = 10;
+
+/** A run's intermediate points, page by page along the API's cursor. */
+async function intermediatePoints(run: Run, signal: AbortSignal): Promise<MetricPoint[]> {
+  const points: MetricPoint[] = [];
+  let cursor = 0;
+  for (let page = 0; page < MAX_PAGES; page += 1) {
+    const answer = await apiGet<{ items: MetricPoint[]; nextCursor: number | null }>(
+      `/v1/runs/${encodeURIComponent(run.id)}/metrics?kind=intermediate&limit=5000&cursor=${cursor}`, signal);
+    points.push(...answer.items);
+    if (answer.nextCursor === null) break;
+    cursor = answer.nextCursor;
+  }
+  return points;
+}
 
 export async function renderMetricCurves(target: HTMLElement, runs: Run[], signal: AbortSignal, plots: uPlot[]): Promise<void> {
   const started = runs.filter((r) => r.status !== 'queued');
   const answers = await Promise.all(started.map((run) =>
-    apiGet<{ items: MetricPoint[] }>(`/v1/runs/${encodeURIComponent(run.id)}/metrics?kind=intermediate`, signal)
-      .then((answer) => ({ run, points: answer.items.filter((p) => p.attempt === run.attempt) }))));
+    intermediatePoints(run, signal).then((points) => ({ run, points: points.filter((p) => p.attempt === run.attempt) }))));
   const names = [...new Set(answers.flatMap((a) => a.points.map((p) => p.name)))].sort().slice(0, MAX_CHARTS);
   for (const plot of plots.splice(0)) plot.destroy();
   if (names.length === 0) {

@@ -50,10 +50,16 @@ export async function appendMetricPoints(
 }
 
 /** In the order they were recorded. */
-export async function getMetrics(db: StoreDb, runId: string, options: { kind?: MetricKind } = {}): Promise<MetricRow[]> {
-  return db
+/** A run's metric points in id order; the API pages them (afterId, limit), the controller reads them whole. */
+export async function getMetrics(db: StoreDb, runId: string, options: { kind?: MetricKind; afterId?: number; limit?: number } = {}): Promise<MetricRow[]> {
+  const query = db
     .select()
     .from(metrics)
-    .where(and(eq(metrics.runId, runId), options.kind === undefined ? undefined : eq(metrics.kind, options.kind)))
+    .where(and(
+      eq(metrics.runId, runId),
+      options.kind === undefined ? undefined : eq(metrics.kind, options.kind),
+      options.afterId === undefined ? undefined : gt(metrics.id, options.afterId),
+    ))
     .orderBy(asc(metrics.id));
+  return options.limit === undefined ? query : query.limit(options.limit);
 }

@@ -56,12 +56,18 @@ export const runRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: "A run's final and intermediate metric values",
       tags: ['runs'],
       params: RunIdParams,
-      querystring: Type.Object({ kind: Type.Optional(Type.Union([Type.Literal('final'), Type.Literal('intermediate')])) }),
-      response: { 200: Type.Object({ items: Type.Array(MetricSchema) }), ...errorResponses },
+      querystring: Type.Object({
+        kind: Type.Optional(Type.Union([Type.Literal('final'), Type.Literal('intermediate')])),
+        cursor: Type.Integer({ minimum: 0, default: 0, description: 'The last metric point id already seen.' }),
+        limit: Type.Integer({ minimum: 1, maximum: 20000, default: 5000 }),
+      }),
+      response: { 200: page(MetricSchema), ...errorResponses },
     },
   }, async (request, reply) => {
     await requireRun(request, reply, request.params.id);
-    return { items: await store.getMetrics(request.params.id, { kind: request.query.kind }) };
+    const { kind, cursor, limit } = request.query;
+    const items = await store.getMetrics(request.params.id, { kind, afterId: cursor, limit });
+    return { items, nextCursor: items.length === limit ? items[items.length - 1]!.id : null };
   });
 
   // Only the agent holding this run's token, for the attempt in progress, gets the revision: a token
