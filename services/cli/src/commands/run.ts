@@ -104,6 +104,8 @@ export async function runCommand(dir: string, options: RunOptions, env: Controll
     }
     say(`autoresearch ${resumed ? 'resuming' : 'starting'} "${spec.name}": ${spec.objective.metric} (${spec.objective.direction}), ` +
       `${describeCapacity(controller.executor)}, API ${controller.url}`);
+    // Its own line: tests and scripts read the API address at the end of the line above.
+    say(`dashboard ${controller.url}/#/studies/${study.id}`);
     panel?.start();
 
     const interrupted = await waitForStop(controller, study, say);
