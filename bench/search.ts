@@ -7,13 +7,9 @@
 // `--branches` branches starts from it), which are independent comparisons of a no-op with a measured head.
 //
 //   npm run build && npx tsx bench/search.ts [--studies 3] [--experiments 41] [--branches 8] [--sigma 0.01] [--slots 2]
-import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
-import { openStore } from '../services/controller/src/store/open-store.js';
+import type pg from 'pg';
+import { connectAdmin, runStudy, seededNoise } from './search-support.js';
 
 const { values } = parseArgs({
   options: {
@@ -29,17 +25,10 @@ const EXPERIMENTS = Number(values.experiments);
 const SIGMA = Number(values.sigma);
 const NO_OPS = 20;
 
-/** 1 + σ·N(0,1); the k-th run of a study draws from a mulberry32 stream seeded by (seed, k). */
-const script = (seed: number, counterFile: string) => `${Array.from({ length: NO_OPS }, (_, i) => `const N${i} = 0;`).join('\n')}
-const fs = require('node:fs');
-const counter = ${JSON.stringify(counterFile)};
-const k = fs.existsSync(counter) ? Number(fs.readFileSync(counter, 'utf8')) : 0;
-fs.writeFileSync(counter, String(k + 1));
-let a = (${seed} * 1000003 + k * 7919) >>> 0;
-const rand = () => { a = (a + 0x6d2b79f5) >>> 0; let t = a; t = Math.imul(t ^ (t >>> 15), t | 1); t ^= t + Math.imul(t ^ (t >>> 7), t | 61); return ((t ^ (t >>> 14)) >>> 0) / 4294967296; };
-const gaussian = Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
-console.log('---');
-console.log('val_bpb: ' + (1 + ${SIGMA} * gaussian).toFixed(8));
+/** 1 + σ·N(0,1), the noise seeded by the study and the run's number (search-support.ts). */
+const script = (seed: number, dir: string) => `${Array.from({ length: NO_OPS }, (_, i) => `const N${i} = 0;`).join('\n')}
+${seededNoise(seed, dir)}console.log('---');
+console.log('val_bpb: ' + (1 + ${SIGMA} * gaussian()).toFixed(8));
 `;
 
 const spec = (rule: string) => `name: false-keeps
@@ -66,54 +55,31 @@ interface Tally {
   firstKept: number;
 }
 
-async function runStudy(rule: 'strict' | 'noise-aware', seed: number, admin: pg.Client): Promise<Tally> {
-  const dir = await mkdtemp(join(tmpdir(), 'autoresearch-bench-search-'));
-  const dbName = `bench_search_${process.pid}_${rule.replace('-', '_')}_${seed}`;
-  await admin.query(`CREATE DATABASE ${dbName}`);
-  const databaseUrl = `postgres://postgres@127.0.0.1:5432/${dbName}`;
-  try {
-    await writeFile(join(dir, 'train.js'), script(seed, join(dir, '.counter')));
-    await writeFile(join(dir, 'study.yaml'), spec(rule));
-    const code = await new Promise<number | null>((resolve) => {
-      const child = spawn(process.execPath, ['bin/autoresearch.js', 'run', dir, '--slots', values.slots!, '--port', '0'], {
-        stdio: ['ignore', 'ignore', 'inherit'],
-        env: { ...process.env, DATABASE_URL: databaseUrl },
-      });
-      child.on('close', resolve);
-    });
-    if (code !== 0) throw new Error(`autoresearch run exited with ${code}`);
-    const store = await openStore({ databaseUrl, poolSize: 1 });
-    try {
-      const study = await store.findStudyBySourceDir(dir);
-      const experiments = (await store.listExperiments(study!.id, { limit: 100000 })).filter((e) => e.number > 0 && e.status === 'decided');
-      const ran = experiments.filter((e) => e.outcome === 'keep' || e.outcome === 'discard');
-      const baseline = await store.getExperimentByNumber(study!.id, 0);
-      const first = ran.filter((e) => e.parentRevisionId === baseline!.candidateRevisionId);
-      return {
-        decided: ran.length,
-        kept: ran.filter((e) => e.outcome === 'keep').length,
-        firstDecided: first.length,
-        firstKept: first.filter((e) => e.outcome === 'keep').length,
-      };
-    } finally {
-      await store.close();
-    }
-  } finally {
-    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-    await rm(dir, { recursive: true, force: true });
-  }
+async function falseKeeps(rule: 'strict' | 'noise-aware', seed: number, admin: pg.Client): Promise<Tally> {
+  const files = (dir: string) => ({ 'train.js': script(seed, dir), 'study.yaml': spec(rule) });
+  return runStudy(admin, { name: `search_${rule}_${seed}`, files, slots: Number(values.slots) }, async ({ store, studyId }) => {
+    const experiments = (await store.listExperiments(studyId, { limit: 100000 })).filter((e) => e.number > 0 && e.status === 'decided');
+    const ran = experiments.filter((e) => e.outcome === 'keep' || e.outcome === 'discard');
+    const baseline = await store.getExperimentByNumber(studyId, 0);
+    const first = ran.filter((e) => e.parentRevisionId === baseline!.candidateRevisionId);
+    return {
+      decided: ran.length,
+      kept: ran.filter((e) => e.outcome === 'keep').length,
+      firstDecided: first.length,
+      firstKept: first.filter((e) => e.outcome === 'keep').length,
+    };
+  });
 }
 
 async function main(): Promise<void> {
-  const admin = new pg.Client({ host: '127.0.0.1', user: 'postgres', database: 'test' });
-  await admin.connect();
+  const admin = await connectAdmin();
   try {
     console.log(`false keeps: ${STUDIES} studies per rule, ${EXPERIMENTS - 1} no-op candidates each, ${values.branches} branches, σ=${SIGMA}, ${values.slots} slots`);
     for (const rule of ['strict', 'noise-aware'] as const) {
       const total: Tally = { decided: 0, kept: 0, firstDecided: 0, firstKept: 0 };
       const started = performance.now();
       for (let seed = 1; seed <= STUDIES; seed += 1) {
-        const tally = await runStudy(rule, seed, admin);
+        const tally = await falseKeeps(rule, seed, admin);
         for (const key of Object.keys(total) as (keyof Tally)[]) total[key] += tally[key];
         console.log(`  ${rule.padEnd(11)} seed ${seed}: ${tally.kept} of ${tally.decided} no-op candidates kept; against the baseline ${tally.firstKept} of ${tally.firstDecided}`);
       }
