@@ -155,6 +155,26 @@ export const DatasetCache = Type.Object(
   { additionalProperties: false, description: 'A shared, read-only dataset cache mounted into every run.' },
 );
 
+/**
+ * A GPU class: what a stage that names it (`stages[i].gpuClass`) runs on, overriding the fields of
+ * `run.kubernetes` it gives, so cheap GPUs screen and expensive GPUs confirm.
+ */
+export const GpuClass = Type.Object(
+  {
+    gpus: Type.Optional(Type.Integer({ minimum: 0, maximum: 64, description: 'GPUs per run of the stage; 0 for a CPU-only run.' })),
+    gpuResource: Type.Optional(
+      Type.String({ pattern: EXTENDED_RESOURCE_PATTERN, maxLength: 253, description: 'The extended resource the GPUs are requested as.' }),
+    ),
+    requests: Type.Optional(computeResources('CPU and memory the scheduler reserves for a run of the stage.')),
+    limits: Type.Optional(computeResources('CPU and memory caps of a run of the stage.')),
+    nodeSelector: Type.Optional(Type.Record(Type.String({ pattern: LABEL_KEY_PATTERN }), Type.String({ maxLength: 63 }))),
+    tolerations: Type.Optional(Type.Array(Toleration, { maxItems: 64 })),
+  },
+  { additionalProperties: false, description: 'Overrides of run.kubernetes for the runs of a stage that names this class.' },
+);
+
+export const GPU_CLASS_NAME_PATTERN = '^[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?$';
+
 export const KubernetesRunSpec = Type.Object(
   {
     image: Type.String({
@@ -195,6 +215,11 @@ export const KubernetesRunSpec = Type.Object(
       description: 'How long a finished Job (and its pod logs) stays before Kubernetes deletes it.',
     }),
     serviceAccountName: Type.Optional(Type.String({ pattern: DNS1123_SUBDOMAIN_PATTERN, maxLength: 253 })),
+    gpuClasses: Type.Optional(
+      Type.Record(Type.String({ pattern: GPU_CLASS_NAME_PATTERN, maxLength: 63 }), GpuClass, {
+        description: 'Named GPU classes that stages run on (stages[i].gpuClass): each overrides the fields above it gives.',
+      }),
+    ),
   },
   { additionalProperties: false, description: 'How a run is executed as a Kubernetes Job; used by the kubernetes executor only.' },
 );
@@ -365,6 +390,60 @@ export const Search = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+/** How a stage's result decides whether the candidate goes on to the next stage. */
+export const StagePromotion = Type.Object(
+  {
+    rule: Type.Union([Type.Literal('better-than-head-minus-noise'), Type.Literal('top-fraction')], {
+      default: 'better-than-head-minus-noise',
+      description:
+        "better-than-head-minus-noise: promoted unless worse than the head's result at this stage by more than the noise " +
+        '(one standard error of the difference: the run-to-run spread, and the stage\'s own error per configuration once known). top-fraction: promoted if among the best `fraction` of the ' +
+        'candidates its branch screened at this stage, over the last `window` of them and itself.',
+    }),
+    fraction: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1, description: 'top-fraction: the share promoted (default 1/3).' })),
+    window: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'top-fraction: how many earlier candidates it is ranked among (default 10).' })),
+    calibration: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 100,
+        description:
+          'The screen is trusted only once it predicts the next stage: until this many candidates have run both stages, and whenever ' +
+          'their results at the two stages (the last 10 of them) do not correlate positively beyond chance (one-sided, 95%), every ' +
+          'candidate is promoted. Default 8 (at least 3); 0 trusts the screen from the start.',
+      }),
+    ),
+    audit: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        maximum: 1,
+        description:
+          'The share of the candidates a trusted screen turns away that are promoted anyway, so that its trust rests on fresh ' +
+          'evidence and not only on the candidates it chose. Default 0.2 (1 in 5); 0 audits none.',
+      }),
+    ),
+  },
+  { additionalProperties: false, description: 'Stages before the last only; better-than-head-minus-noise when absent.' },
+);
+
+/**
+ * One stage of a multi-fidelity study: every candidate runs the first stage; a candidate promising at a
+ * stage runs the next; keep or discard is decided at the last stage only.
+ */
+export const Stage = Type.Object(
+  {
+    name: Type.String({
+      pattern: '^[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?$',
+      patternDescription: 'a lowercase name of letters, digits and -, such as screen',
+      description: 'Unique among the stages; Jobs are labelled with it and runs see it as AUTORESEARCH_STAGE.',
+    }),
+    budgetSeconds: Type.Number({ exclusiveMinimum: 0, maximum: 7 * 24 * 3600, description: "Replaces run.budgetSeconds for this stage's runs; never less than an earlier stage's." }),
+    repeats: Type.Integer({ minimum: 1, maximum: 100, description: "Runs of a candidate at this stage; the last stage's replaces `repeats`." }),
+    gpuClass: Type.Optional(Type.String({ maxLength: 63, description: 'One of run.kubernetes.gpuClasses (Kubernetes only; the local executor ignores it).' })),
+    promote: Type.Optional(StagePromotion),
+  },
+  { additionalProperties: false },
+);
+
 /** Longest a command guard may be given, and its default. */
 export const GUARD_TIMEOUT_MAX_SECONDS = 24 * 3600;
 export const GUARD_TIMEOUT_DEFAULT_SECONDS = 60;
@@ -455,6 +534,15 @@ export const StudySpec = Type.Object(
         description: 'Checks every run of a candidate must pass for it to be kept, whatever its metric: a failure records it guard-failed.',
       }),
     ),
+    stages: Type.Optional(
+      Type.Array(Stage, {
+        minItems: 2,
+        maxItems: 4,
+        description:
+          'Screen, then promote: every candidate runs the first stage, one promising there (its `promote` rule) runs the next, and ' +
+          'keep or discard is decided on the last stage. The baseline and re-measurements run every stage. Off when absent.',
+      }),
+    ),
     stop: StopConditions,
     skill: Type.Optional(Skill),
   },
@@ -469,6 +557,9 @@ export type ModelPricingSpec = Static<typeof ModelPricing>;
 export type MetricsSourceSpec = Static<typeof MetricsSource>;
 export type RunSpec = Static<typeof RunSpec>;
 export type KubernetesRunSpec = Static<typeof KubernetesRunSpec>;
+export type GpuClassSpec = Static<typeof GpuClass>;
+export type StageSpec = Static<typeof Stage>;
+export type StagePromotionSpec = Static<typeof StagePromotion>;
 export type DecisionSpec = Static<typeof Decision>;
 export type EarlyStoppingSpec = Static<typeof EarlyStopping>;
 export type GuardSpec = Static<typeof Guard>;

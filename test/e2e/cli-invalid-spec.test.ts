@@ -1,5 +1,6 @@
 // Acceptance: an invalid study.yaml exits with code 2 and a message naming the field; no database rows
-// and no output files are created. A param random search cannot draw (no max) is such a spec. Skill
+// and no output files are created. A param random search cannot draw (no max) is such a spec, and so is a bad
+// stage configuration (no stages, a later stage with a smaller budget, an unknown GPU class). Skill
 // studies too: 7 evals, a 1-10 scale, a judge without its question, a predicate module outside the workspace.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -21,6 +22,17 @@ const CASES: { name: string; edit: (yaml: string) => string; field: RegExp }[] =
     name: 'random search over a param without a max',
     edit: (y) => y.replace('  seed: 3\n', '  seed: 3\n  strategy: random\n').replace('min: 4, max: 256, ', 'min: 4, '),
     field: /mutator\.params\[1\]\.max: strategy random needs min and max, or choices, to draw WIDTH from \(it has no max\)/,
+  },
+  { name: 'no stages (an empty list)', edit: (y) => `${y}stages: []\n`, field: /stages: must have at least 2 items/ },
+  {
+    name: 'a later stage with a smaller budget',
+    edit: (y) => `${y}stages:\n  - { name: screen, budgetSeconds: 60, repeats: 1 }\n  - { name: full, budgetSeconds: 30, repeats: 2 }\n`,
+    field: /stages\[1\]\.budgetSeconds: 30 is less than stages\[0\]\.budgetSeconds \(60\): a later stage must not have a smaller budget than an earlier one/,
+  },
+  {
+    name: 'a stage on an unknown GPU class',
+    edit: (y) => `${y}stages:\n  - { name: screen, budgetSeconds: 60, repeats: 1, gpuClass: small }\n  - { name: full, budgetSeconds: 300, repeats: 2 }\n`,
+    field: /stages\[0\]\.gpuClass: "small" is not one of run\.kubernetes\.gpuClasses \(none declared\)/,
   },
 ];
 

@@ -21,7 +21,7 @@ function experiment(fields: Partial<ExperimentRow>): ExperimentRow {
   return {
     id: `e${fields.number}`, studyId: 's', branchId: 'b', number: 0, kind: 'candidate', parentRevisionId: 'p'.repeat(64),
     candidateRevisionId: 'c'.repeat(64), status: 'decided', outcome: 'discard', reason: null, hypothesis: '',
-    variable: null, description: '', changeKey: 'k', diff: '', repeats: 1, score: null, peakMemoryMb: null,
+    variable: null, description: '', changeKey: 'k', diff: '', repeats: 1, stageReached: 0, stageVerdicts: [], score: null, peakMemoryMb: null,
     stats: null, edits: null, modelUsage: null, createdAt: new Date(0), decidedAt: new Date(0), ...fields,
   };
 }

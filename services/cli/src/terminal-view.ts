@@ -29,6 +29,8 @@ export function attachTerminalView(scheduler: Scheduler, study: StudyRow, write:
     write(paint(`   ↻ #${experiment.number} promising, not yet beyond the noise: ${from} → ${to} runs (${reason})`, 90)));
   scheduler.on('experiment.confirming', ({ experiment, runs, reason }) =>
     write(paint(`   ✓? #${experiment.number} passed; ${runs} fresh run${runs === 1 ? '' : 's'} must hold the gain before its branch builds on it (${reason})`, 90)));
+  scheduler.on('experiment.promoted', ({ experiment, to, runs, reason }) =>
+    write(paint(`   ⇡ #${experiment.number} promoted to ${to}: ${runs} run${runs === 1 ? '' : 's'} there (${reason})`, 90)));
   scheduler.on('branch.adopted', ({ experiment }) => write(decisionLine({ ...experiment, outcome: 'adopted' }, null, context)));
   scheduler.on('study.stopping', ({ reason }) => write(paint(`stopping: ${reason}`, 33)));
   scheduler.on('holdout.started', ({ reason, experimentNumber, runs }) =>

@@ -57,8 +57,14 @@ export function followScheduler(scheduler: Scheduler, study: StudyRow, experimen
   scheduler.on('experiment.extended', ({ experiment, from, to }) => {
     if (!mine(experiment.studyId)) return;
     const known = byId.get(experiment.id);
-    if (known) known.repeats = to;
+    if (known) known.repeats += to - from;
     notice('experiment.extended', { number: experiment.number, from, to });
+  });
+  scheduler.on('experiment.promoted', ({ experiment, from, to, runs: added }) => {
+    if (!mine(experiment.studyId)) return;
+    const known = byId.get(experiment.id);
+    if (known) known.repeats += added;
+    notice('experiment.promoted', { number: experiment.number, fromStage: from, toStage: to, runs: added });
   });
   scheduler.on('experiment.confirming', ({ experiment, runs: fresh }) => {
     if (mine(experiment.studyId)) notice('experiment.confirming', { number: experiment.number, runs: fresh });

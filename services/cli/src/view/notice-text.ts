@@ -11,6 +11,8 @@ export function noticeOf(type: string, payload: Payload): string | null {
   switch (type) {
     case 'experiment.extended':
       return `↻ #${payload.number} promising, not yet beyond the noise: ${payload.from} → ${payload.to} runs`;
+    case 'experiment.promoted':
+      return `⇡ #${payload.number} promoted from ${payload.fromStage} to ${payload.toStage}: ${plural(payload.runs, 'run')} there`;
     case 'experiment.confirming':
       return `✓? #${payload.number} passed; ${plural(payload.runs, 'fresh run')} must hold the gain`;
     case 'run.early-stopped':

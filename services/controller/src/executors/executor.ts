@@ -25,6 +25,8 @@ export interface RunLaunch {
   spec: StudySpec;
   branchIndex: number;
   experimentNumber: number;
+  /** The run's stage (spec.stages, 0-based): a Kubernetes Job takes that stage's budget and GPU class. */
+  stage?: number;
   /** Bound to the run's study, experiment and run ids (log-context.ts): what the executor says about the run. */
   log?: Logger;
   /**

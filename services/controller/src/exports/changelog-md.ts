@@ -1,12 +1,13 @@
 // changelog.md: every experiment, kept or not, with its hypothesis, change and result. After the
 // autoresearch skill's format (`## Experiment N — keep|discard`), with the statistics behind each decision.
 import type { StudySpec } from '../../../../schemas/src/study-spec.js';
+import { isStaged, plannedRuns, stageOf, stagesOf } from '../spec/stages.js';
 import type { ExperimentRow, GuardVerdict } from '../store/schema.js';
 
 export interface ChangelogInput {
   spec: StudySpec;
   experiments: ExperimentRow[];
-  /** Per experiment id: the values of its runs, and the log tail of a failed run. */
+  /** Per experiment id: the values of its runs (at the stage it reached), and the log tail of a failed run. */
   runValues: Map<string, number[]>;
   failureTails: Map<string, string[]>;
   /** Per guard-failed experiment: the failed command guard, the run it failed on and its output's last lines. */
@@ -31,7 +32,13 @@ export function formatChangelog(input: ChangelogInput): string {
       lines.push(`**Change:** ${changeOf(e)}`);
       lines.push(`**Reasoning:** ${e.hypothesis || '—'}`);
       lines.push(`**Result:** ${e.reason ?? e.outcome ?? ''}`);
-      if (e.kind === 'candidate' && e.repeats > spec.repeats) lines.push(`**Repeats:** ${e.repeats} runs: promising but not yet beyond the noise after ${spec.repeats}, it was run again (adaptive repeats)`);
+      const stagesLine = stagesOfExperiment(spec, e);
+      if (stagesLine) lines.push(`**Stages:** ${stagesLine}`);
+      if (e.kind === 'candidate' && e.repeats > plannedRuns(spec, e.stageReached)) {
+        const atStage = stageOf(spec, e.stageReached).repeats;
+        const runs = e.repeats - plannedRuns(spec, e.stageReached) + atStage;
+        lines.push(`**Repeats:** ${runs} runs: promising but not yet beyond the noise after ${atStage}, it was run again (adaptive repeats)`);
+      }
       const confirmation = e.stats?.confirmation;
       if (confirmation) {
         const held = e.outcome === 'keep' ? 'the gain held: confirmed' : 'the gain did not hold: reverted, its branch stayed on its head';
@@ -59,6 +66,17 @@ function guardCell(verdict: GuardVerdict): string {
   const unmeasured = verdict.unmeasured ? `; not measured on ${verdict.unmeasured}` : '';
   if (verdict.passed) return `${verdict.name} passed (${verdict.runs} run${verdict.runs === 1 ? '' : 's'}${unmeasured})`;
   return `${verdict.name} FAILED on run ${verdict.failure?.run ?? '?'}: ${verdict.failure?.reason ?? ''}`;
+}
+
+/** With stages: the stage it reached and each earlier stage's verdict (`reached full (2 of 2); screen: … promoted to full`). */
+function stagesOfExperiment(spec: ChangelogInput['spec'], e: ExperimentRow): string | null {
+  if (!isStaged(spec) || e.kind === 'adopt' || e.candidateRevisionId === null) return null;
+  const count = stagesOf(spec).length;
+  if (e.kind !== 'candidate') return `every stage measured (${stagesOf(spec).map((s) => s.name).join(', ')})`;
+  const reached = `reached ${stageOf(spec, e.stageReached).name} (${e.stageReached + 1} of ${count})`;
+  // A screened-out candidate's last verdict is its result, already said above.
+  const verdicts = e.outcome === 'screened-out' ? e.stageVerdicts.slice(0, -1) : e.stageVerdicts;
+  return [reached, ...verdicts.map((v) => v.summary)].join('; ');
 }
 
 function changeOf(e: ExperimentRow): string {

@@ -1,11 +1,12 @@
 // results.tsv in autoresearch's columns: commit, the metric, memory_gb, status, description.
 import type { StudySpec } from '../../../../schemas/src/study-spec.js';
+import { isStaged, stageOf } from '../spec/stages.js';
 import type { ExperimentRow } from '../store/schema.js';
 
 /** autoresearch knows keep, discard and crash; our richer outcomes map onto those, the detail goes in the description. */
 export function autoresearchStatus(outcome: ExperimentRow['outcome']): 'keep' | 'discard' | 'crash' {
   if (outcome === 'baseline' || outcome === 'keep' || outcome === 'remeasure' || outcome === 'adopted') return 'keep';
-  if (outcome === 'discard' || outcome === 'early-stopped' || outcome === 'reverted' || outcome === 'guard-failed') return 'discard';
+  if (outcome === 'discard' || outcome === 'early-stopped' || outcome === 'reverted' || outcome === 'guard-failed' || outcome === 'screened-out') return 'discard';
   return 'crash';
 }
 
@@ -25,12 +26,18 @@ export function formatResultsTsv(spec: StudySpec, experiments: ExperimentRow[]):
       const commit = (e.candidateRevisionId ?? e.parentRevisionId).slice(0, 7);
       const metric = crashed || e.score === null ? '0.000000' : e.score.toFixed(6);
       const memory = crashed || e.peakMemoryMb === null ? '0.0' : (e.peakMemoryMb / 1024).toFixed(1);
-      return [commit, metric, memory, status, oneLine(`${e.description}${detailOf(e)}`)].join('\t');
+      return [commit, metric, memory, status, oneLine(`${e.description}${detailOf(e)}${stageOfRow(spec, e)}`)].join('\t');
     });
   return `${[header, ...rows].join('\n')}\n`;
 }
 
-const EXPLAINED = new Set<ExperimentRow['outcome']>(['timeout', 'invalid', 'early-stopped', 'remeasure', 'reverted', 'adopted']);
+const EXPLAINED = new Set<ExperimentRow['outcome']>(['timeout', 'invalid', 'early-stopped', 'remeasure', 'reverted', 'adopted', 'screened-out']);
+
+/** With stages, the stage a candidate reached: a screened-out one's metric is 0, since it has no last-stage score. */
+function stageOfRow(spec: StudySpec, e: ExperimentRow): string {
+  if (!isStaged(spec) || e.kind !== 'candidate' || e.candidateRevisionId === null) return '';
+  return ` [stage: ${stageOf(spec, e.stageReached).name}]`;
+}
 
 /** A guard's failure reason as the table shows it: the guard and why, cut short (the changelog has the rest). */
 const GUARD_DETAIL_CHARS = 120;

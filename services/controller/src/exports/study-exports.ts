@@ -46,7 +46,9 @@ export async function changelogOf(store: Store, study: StudyRow): Promise<string
   for (const experiment of experiments) {
     if (experiment.status !== 'decided') continue;
     const runs = await store.listRuns(experiment.id);
-    runValues.set(experiment.id, runs.map((r) => r.metrics?.[study.spec.objective.metric]).filter((v): v is number => typeof v === 'number'));
+    // With stages, its score is that of the furthest stage it reached: the values shown are that stage's.
+    const scored = runs.filter((r) => r.stage === experiment.stageReached && r.role !== 'holdout');
+    runValues.set(experiment.id, scored.map((r) => r.metrics?.[study.spec.objective.metric]).filter((v): v is number => typeof v === 'number'));
     const failed = runs.find((r) => r.status !== 'succeeded');
     if (failed?.logTail) failureTails.set(experiment.id, failed.logTail);
     if (experiment.outcome === 'guard-failed') {

@@ -71,7 +71,7 @@ export async function adoptBestHeads(
       branchId: branch.id,
       round,
       fromHeadRevisionId: branch.headRevisionId,
-      head: { revisionId: best.headRevisionId, experimentId: best.headExperimentId!, score: best.headScore, values: best.headValues },
+      head: { revisionId: best.headRevisionId, experimentId: best.headExperimentId!, score: best.headScore, values: best.headValues, stageValues: best.headStageValues },
       record: await adoptionRecord(store, study, experiments, branch, best, stats),
     });
     if (record) adopted.push(record);

@@ -7,6 +7,7 @@ import { DuplicateChangeError, ExperimentCapError, GenerationFullError } from '.
 import { applyEdits, EditError } from '../mutators/edits/apply-edits.js';
 import type { Mutator, RunEvidence } from '../mutators/mutator.js';
 import { diffRevisions } from '../revisions/diff.js';
+import { firstStageRepeats } from '../spec/stages.js';
 import { gatherSkillEvidence } from './skill-evidence.js';
 import type { Store } from '../store/store.js';
 import type { BranchRow, ExperimentRow } from '../store/schema.js';
@@ -70,7 +71,8 @@ export async function createNextExperiment(input: {
     variable: proposal.variable,
     description: proposal.description,
     changeKey: proposal.invalid === undefined ? proposal.changeKey : null,
-    repeats: spec.repeats,
+    // With stages, a candidate starts at the first; promotion adds the next stage's runs.
+    repeats: firstStageRepeats(spec),
     maxExperiments: input.maxExperiments,
     generationCap: spec.search.candidatesPerHead,
     edits: proposal.edits,
@@ -100,7 +102,7 @@ export async function createNextExperiment(input: {
     ...base,
     candidateRevisionId,
     diff: diffRevisions(mutableText, changed),
-    runIds: Array.from({ length: spec.repeats }, () => randomUUID()),
+    runIds: Array.from({ length: firstStageRepeats(spec) }, () => randomUUID()),
   }));
 }
 

@@ -6,7 +6,7 @@ import { extraRunsFor } from '../decisions/adaptive-repeats.js';
 import { describeGuardFailure, evaluateGuards, type GuardedRun } from '../decisions/guard-checks.js';
 import { decideKeepOrDiscard } from '../decisions/keep-or-discard.js';
 import { mean, sampleStandardDeviation } from '../decisions/statistics.js';
-import type { BranchRow, DecisionStats, ExperimentOutcome, ExperimentRow, RunRow } from '../store/schema.js';
+import type { BranchRow, DecisionStats, ExperimentOutcome, ExperimentRow, RunRow, StageValues, StageVerdict } from '../store/schema.js';
 import { decideSkillExperiment } from './decide-skill-experiment.js';
 import { isEarlyStopped } from './early-stopping.js';
 
@@ -38,6 +38,15 @@ export interface ExperimentDecision {
    * decision is what the first runs show, and is not recorded.
    */
   confirm?: number;
+  /**
+   * Screen, then promote (spec.stages): promising at a stage before the last, the candidate runs the next
+   * stage before it is decided. When set, the rest of this decision is not recorded.
+   */
+  promote?: { toStage: number; verdict: StageVerdict };
+  /** Screened out at a stage before the last: that stage's verdict, recorded with the decision. */
+  stageVerdict?: StageVerdict;
+  /** With stages, set with newHeadValues: the new head's values at every stage. */
+  newHeadStageValues?: StageValues;
 }
 
 export interface DecisionInput {
@@ -55,7 +64,7 @@ export function runMemoryMb(run: RunRow): number | null {
 }
 
 /** What the guards look at in a succeeded run. */
-function guardedRun(run: RunRow): GuardedRun {
+export function guardedRun(run: RunRow): GuardedRun {
   const seconds = run.startedAt && run.finishedAt ? (run.finishedAt.getTime() - run.startedAt.getTime()) / 1000 : null;
   return { run: run.repeatIndex + 1, guards: run.guards, memoryMb: runMemoryMb(run), seconds };
 }
@@ -64,20 +73,9 @@ export function decideExperiment(input: DecisionInput): ExperimentDecision {
   if (input.spec.flavor === 'skill') return decideSkillExperiment(input);
   const { spec, experiment, runs } = input;
   const metric = spec.objective.metric;
-  const memories = runs.map(runMemoryMb).filter((m): m is number => m !== null);
-  const peakMemoryMb = memories.length > 0 ? Math.max(...memories) : null;
-  const earlyStopped = runs.find(isEarlyStopped);
-  if (earlyStopped) {
-    const reason = `run ${earlyStopped.repeatIndex + 1} ${earlyStopped.reason}`;
-    return { outcome: 'early-stopped', reason, score: null, peakMemoryMb, stats: null, newHeadValues: null, noise: null };
-  }
-  const failed = runs.filter((r) => r.status !== 'succeeded');
-  if (failed.length > 0) {
-    const first = failed[0]!;
-    const outcome: ExperimentOutcome = failed.some((r) => r.status === 'timeout') ? 'timeout' : 'crash';
-    const reason = `${failed.length} of ${runs.length} run${runs.length === 1 ? '' : 's'} failed; run ${first.repeatIndex + 1}: ${first.status}${first.reason ? ` (${first.reason})` : ''}`;
-    return { outcome, reason, score: null, peakMemoryMb, stats: null, newHeadValues: null, noise: null };
-  }
+  const peakMemoryMb = peakMemoryOf(runs);
+  const failedRuns = decideFailedRuns(runs);
+  if (failedRuns) return failedRuns;
 
   const valuesOf = (of: RunRow[]) => of.map((r) => r.metrics?.[metric]).filter((v): v is number => typeof v === 'number');
   const values = valuesOf(runs);
@@ -143,6 +141,28 @@ export function decideExperiment(input: DecisionInput): ExperimentDecision {
   if (freshValues.length === 0) return { ...firstDecision, confirm: confirmRuns };
   const confirmed = confirmOrRevert(compare(values), first.stats, { score, values, freshValues, peakMemoryMb });
   return { ...confirmed, stats: confirmed.stats && withGuards(confirmed.stats) };
+}
+
+/** The highest memory any of the runs used, or null when none was measured. */
+export function peakMemoryOf(runs: RunRow[]): number | null {
+  const memories = runs.map(runMemoryMb).filter((m): m is number => m !== null);
+  return memories.length > 0 ? Math.max(...memories) : null;
+}
+
+/** The outcome of runs that did not all succeed (early-stopped, timeout or crash); null when they all did. */
+export function decideFailedRuns(runs: RunRow[]): ExperimentDecision | null {
+  const peakMemoryMb = peakMemoryOf(runs);
+  const earlyStopped = runs.find(isEarlyStopped);
+  if (earlyStopped) {
+    const reason = `run ${earlyStopped.repeatIndex + 1} ${earlyStopped.reason}`;
+    return { outcome: 'early-stopped', reason, score: null, peakMemoryMb, stats: null, newHeadValues: null, noise: null };
+  }
+  const failed = runs.filter((r) => r.status !== 'succeeded');
+  if (failed.length === 0) return null;
+  const first = failed[0]!;
+  const outcome: ExperimentOutcome = failed.some((r) => r.status === 'timeout') ? 'timeout' : 'crash';
+  const reason = `${failed.length} of ${runs.length} run${runs.length === 1 ? '' : 's'} failed; run ${first.repeatIndex + 1}: ${first.status}${first.reason ? ` (${first.reason})` : ''}`;
+  return { outcome, reason, score: null, peakMemoryMb, stats: null, newHeadValues: null, noise: null };
 }
 
 /**

@@ -106,10 +106,12 @@ export class EarlyStopper {
       const head = branch?.headExperimentId;
       if (!head || head === experiment.id) return null;
       const metric = rule.metric ?? study.spec.objective.metric;
-      let references = this.references.get(`${head}:${metric}`);
+      // With stages, a run is held against the head's runs at its own stage: same budget, same curve length.
+      const key = `${head}:${metric}:${run.stage}`;
+      let references = this.references.get(key);
       if (!references) {
-        references = this.curvesOf(head, metric);
-        this.references.set(`${head}:${metric}`, references);
+        references = this.curvesOf(head, metric, run.stage);
+        this.references.set(key, references);
       }
       return {
         studyId: study.id, experimentId: experiment.id, experimentNumber: experiment.number, rule, metric,
@@ -121,10 +123,10 @@ export class EarlyStopper {
     }
   }
 
-  private async curvesOf(experimentId: string, metric: string): Promise<CurvePoint[][]> {
+  private async curvesOf(experimentId: string, metric: string, stage: number): Promise<CurvePoint[][]> {
     const curves: CurvePoint[][] = [];
     for (const run of await this.store.listRuns(experimentId)) {
-      if (run.status !== 'succeeded' || run.role !== 'working') continue;
+      if (run.status !== 'succeeded' || run.role !== 'working' || run.stage !== stage) continue;
       const points = (await this.store.getMetrics(run.id, { kind: 'intermediate' })).filter((p) => p.name === metric && p.attempt === run.attempt);
       if (points.length > 0) curves.push(points.map((p, i) => ({ step: p.step ?? i + 1, value: p.value })));
     }

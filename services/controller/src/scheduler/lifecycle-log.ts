@@ -13,6 +13,8 @@ export function logSchedulerEvents(scheduler: Scheduler, log: Logger): void {
     experimentLogger(log, experiment).info({ from, to, reason }, 'experiment extended: promising, not yet beyond the noise'));
   scheduler.on('experiment.confirming', ({ experiment, runs, reason }) =>
     experimentLogger(log, experiment).info({ runs, reason }, 'experiment confirming: fresh runs must hold the gain'));
+  scheduler.on('experiment.promoted', ({ experiment, from, to, runs, reason }) =>
+    experimentLogger(log, experiment).info({ from, to, runs, reason }, 'experiment promoted to its next stage'));
   scheduler.on('branch.adopted', ({ experiment }) =>
     experimentLogger(log, experiment).info({ reason: experiment.reason }, 'branch adopted the best head'));
   scheduler.on('holdout.started', ({ studyId, experimentNumber, runs, reason }) =>

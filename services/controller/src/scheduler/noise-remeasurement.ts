@@ -8,6 +8,7 @@ import { ConflictError } from '../errors.js';
 import type { ExperimentRow, StudyRow } from '../store/schema.js';
 import type { Store } from '../store/store.js';
 import { isBetter } from './study-progress.js';
+import { measurementRunStages } from '../spec/stages.js';
 import { baselineRepeatsOf } from './study-lifecycle.js';
 
 /** The last measurement of the noise: the baseline, or the latest re-measurement. */
@@ -40,7 +41,8 @@ export async function queueRemeasurement(store: Store, study: StudyRow, maxExper
       undefined,
     );
   if (!best) throw new ConflictError('the baseline is not measured yet: there is no head to measure again');
-  const repeats = baselineRepeatsOf(study.spec);
+  // With stages, every stage is measured again: the head's values, and the noise, at each.
+  const runStages = measurementRunStages(study.spec, baselineRepeatsOf(study.spec));
   return store.createExperiment({
     id: randomUUID(),
     studyId: study.id,
@@ -53,8 +55,9 @@ export async function queueRemeasurement(store: Store, study: StudyRow, maxExper
     description: 'noise re-measurement',
     changeKey: null,
     diff: '',
-    repeats,
-    runIds: Array.from({ length: repeats }, () => randomUUID()),
+    repeats: runStages.length,
+    runIds: runStages.map(() => randomUUID()),
+    runStages,
     maxExperiments,
   });
 }

@@ -3,6 +3,7 @@
 import type { GuardAssignment, RunAssignment } from '../../../../schemas/src/messages.js';
 import { GUARD_TIMEOUT_DEFAULT_SECONDS, type StudySpec } from '../../../../schemas/src/study-spec.js';
 import { NotFoundError } from '../errors.js';
+import { isStaged, stageOf } from '../spec/stages.js';
 import type { RunRow, StudyRow } from '../store/schema.js';
 import type { Store } from '../store/store.js';
 import { buildSkillAssignment } from './skill-assignment.js';
@@ -23,17 +24,19 @@ export async function buildRunAssignment(store: Store, run: RunRow, heartbeatSec
     skillAssignment = buildSkillAssignment(skill, run, experiment.repeats, files);
   }
   const commandGuards = commandGuardsOf(study.spec);
+  const stage = stageOf(study.spec, run.stage);
   return {
     runId: run.id,
     attempt: run.attempt,
     revisionId: run.revisionId,
     // A skill run has no command: the agent makes the model calls of `skill` instead.
     command: runSpec.command ?? '',
-    budgetSeconds: runSpec.budgetSeconds,
+    // With stages, the run's stage sets its budget; the script is told which stage, and how long, it has.
+    budgetSeconds: stage.budgetSeconds,
     graceSeconds: runSpec.graceSeconds,
     objectiveMetric: study.spec.objective.metric,
     heartbeatSeconds,
-    env: runSpec.env,
+    env: isStaged(study.spec) ? { ...runSpec.env, AUTORESEARCH_STAGE: stage.name, AUTORESEARCH_BUDGET_SECONDS: String(stage.budgetSeconds) } : runSpec.env,
     metrics: runSpec.metrics,
     files: files.map((f) => ({ path: f.path, mode: f.mode, contentBase64: f.content.toString('base64') })),
     ...(skillAssignment && { skill: skillAssignment }),

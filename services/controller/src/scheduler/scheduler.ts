@@ -21,7 +21,8 @@ import { recordAgentMessage } from './record-agent-message.js';
 import { RunLogs } from './run-logs.js';
 import { reapplyProposalsMadeAhead, reapplyStaleProposals, type ReapplyOutcome } from './reapply-proposals.js';
 import { adoptableRuns, AGENT_RESULT_SETTLE_MS, sleep, type LivenessOptions } from './liveness.js';
-import { decideExperiment, hasEnded, type ExperimentDecision } from './decide-experiment.js';
+import { hasEnded, type ExperimentDecision } from './decide-experiment.js';
+import { decideStagedExperiment, stageContextFor } from './decide-stage.js';
 import { rankGeneration, type GenerationMember } from './decide-generation.js';
 import { EarlyStopper, isEarlyStopped } from './early-stopping.js';
 import { adoptBestHeads, adoptionRoundOf } from './branch-adoption.js';
@@ -29,6 +30,7 @@ import { ensureFinalHoldout } from './final-holdout.js';
 import { queueRemeasurement, remeasurementDue } from './noise-remeasurement.js';
 import { buildRunAssignment } from './run-assignment.js';
 import { holdoutRunsOf } from './study-lifecycle.js';
+import { firstStageRepeats, stageOf } from '../spec/stages.js';
 import { summarizeProgress, type StudyProgress } from './study-progress.js';
 
 export interface SchedulerEvents {
@@ -44,6 +46,8 @@ export interface SchedulerEvents {
   'experiment.extended': [{ study: StudyRow; experiment: ExperimentRow; from: number; to: number; reason: string }];
   /** A candidate that passed the rule runs afresh before its branch builds on it (decision.confirmRuns). */
   'experiment.confirming': [{ study: StudyRow; experiment: ExperimentRow; runs: number; reason: string }];
+  /** A candidate promising at a stage before the last runs the next stage (spec.stages). */
+  'experiment.promoted': [{ study: StudyRow; experiment: ExperimentRow; from: string; to: string; runs: number; reason: string }];
   /** A skill study's final check: its best revision runs on the holdout inputs. */
   'holdout.started': [{ studyId: string; reason: string; experimentNumber: number; runs: number }];
   'study.stopped': [{ study: StudyRow }];
@@ -367,7 +371,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     state: { queued: number; created: number; freeSlots: number; ahead: number; maxExperiments: number | undefined },
   ): void {
     const inFlight = this.proposing.get(study.id) ?? 0;
-    const repeats = study.spec.repeats;
+    const repeats = firstStageRepeats(study.spec);
     const wanted = Math.ceil((state.freeSlots + state.ahead - state.queued) / repeats) - inFlight;
     const room = state.maxExperiments === undefined ? Infinity : state.maxExperiments - state.created - inFlight;
     const start = Math.min(wanted, state.ahead - inFlight, room);
@@ -521,14 +525,17 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       for (const member of generation) allEnded = (await ended(member)) && allEnded;
       if (!allEnded) break; // decisions go in number order: the later ones wait for this generation
       const noise = await this.noiseFor(study, branch);
-      const members = rankGeneration(
-        generation.map((member) => ({ experiment: member, decision: decideExperiment({ spec: study.spec, experiment: member, runs: runsOf.get(member.id)!, branch, noise }) })),
-        study.spec.objective.direction,
-      );
+      const decisions: GenerationMember[] = [];
+      for (const member of generation) {
+        const context = await stageContextFor(store, study.spec, member, branch);
+        decisions.push({ experiment: member, decision: decideStagedExperiment({ spec: study.spec, experiment: member, runs: runsOf.get(member.id)!, branch, noise }, context) });
+      }
+      const members = rankGeneration(decisions, study.spec.objective.direction);
       // More runs first, for any member that needs them: the generation is decided only once all have them.
-      const needMore = members.filter(({ decision }) => decision.extend || decision.confirm);
+      const needMore = members.filter(({ decision }) => decision.extend || decision.confirm || decision.promote);
       for (const { experiment: member, decision } of needMore) {
-        await this.extendExperiment(study, member, runsOf.get(member.id)!, decision, decision.extend ? 'working' : 'confirm');
+        if (decision.promote) await this.promoteExperiment(study, member, decision.promote);
+        else await this.extendExperiment(study, member, runsOf.get(member.id)!, decision, decision.extend ? 'working' : 'confirm');
       }
       if (needMore.length > 0) break;
       for (const member of members) {
@@ -569,6 +576,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
           experimentId: experiment.id,
           score: decision.score!,
           values: decision.newHeadValues,
+          ...(decision.newHeadStageValues && { stageValues: decision.newHeadStageValues }),
         }
       : undefined;
     if (newHead && decision.outcome === 'keep' && experiment.kind === 'candidate' && experiment.parentRevisionId !== branch.headRevisionId) {
@@ -586,6 +594,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       newHead,
       baseline: decision.outcome === 'baseline' ? { noiseSigma: decision.noise?.sigma ?? null } : undefined,
       noise: decision.outcome === 'remeasure' ? { noiseSigma: decision.noise?.sigma ?? null } : undefined,
+      stageVerdict: decision.stageVerdict,
     });
     if (!applied) return 'skipped';
     if (decision.outcome === 'keep' && newHead && study.spec.mutator.kind === 'llm') {
@@ -612,16 +621,34 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const { store } = this.options;
     const count = role === 'working' ? decision.extend! : decision.confirm!;
     const runsSoFar = runs.filter((r) => r.role === role).length;
-    const added = await store.addRuns({ experimentId: experiment.id, runIds: Array.from({ length: count }, () => randomUUID()), role, whenCount: runsSoFar });
+    const added = await store.addRuns({ experimentId: experiment.id, runIds: Array.from({ length: count }, () => randomUUID()), role, whenCount: runsSoFar, stage: experiment.stageReached });
     if (added === 0) return;
+    // With stages, what the reader counts is the runs at the stage deciding it, not the screen's before it.
+    const atStage = runs.filter((r) => r.role === role && r.stage === experiment.stageReached).length;
     const summary = decision.stats?.summary ?? decision.reason;
     if (role === 'confirm') {
       await store.appendEvent(study.id, 'experiment.confirming', { experimentId: experiment.id, number: experiment.number, runs: added, summary });
       this.emit('experiment.confirming', { study, experiment, runs: added, reason: summary });
     } else {
-      await store.appendEvent(study.id, 'experiment.extended', { experimentId: experiment.id, number: experiment.number, from: runsSoFar, to: runsSoFar + added, summary });
-      this.emit('experiment.extended', { study, experiment, from: runsSoFar, to: runsSoFar + added, reason: summary });
+      await store.appendEvent(study.id, 'experiment.extended', { experimentId: experiment.id, number: experiment.number, from: atStage, to: atStage + added, summary });
+      this.emit('experiment.extended', { study, experiment, from: atStage, to: atStage + added, reason: summary });
     }
+    this.nudge();
+  }
+
+  /** Queues a promising candidate's runs at its next stage (spec.stages), once, whichever controller gets there first. */
+  private async promoteExperiment(study: StudyRow, experiment: ExperimentRow, promote: NonNullable<ExperimentDecision['promote']>): Promise<void> {
+    const next = stageOf(study.spec, promote.toStage);
+    const promoted = await this.options.store.promoteExperiment({
+      experimentId: experiment.id,
+      fromStage: promote.toStage - 1,
+      toStage: promote.toStage,
+      runIds: Array.from({ length: next.repeats }, () => randomUUID()),
+      verdict: promote.verdict,
+      toStageName: next.name,
+    });
+    if (!promoted) return;
+    this.emit('experiment.promoted', { study, experiment, from: promote.verdict.name, to: next.name, runs: next.repeats, reason: promote.verdict.summary });
     this.nudge();
   }
 
@@ -721,6 +748,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
         spec: study.spec,
         branchIndex: branch.index,
         experimentNumber: experiment.number,
+        stage: run.stage,
         assignment: () => buildRunAssignment(store, run, this.options.heartbeatSeconds, study),
       },
       (ended, gone) => void this.onAgentGone(ended, gone),

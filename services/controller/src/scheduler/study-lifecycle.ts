@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { StudySpec } from '../../../../schemas/src/study-spec.js';
 import type { WorkspaceFile } from '../revisions/workspace-snapshot.js';
+import { measurementRunStages } from '../spec/stages.js';
 import type { StudyRow } from '../store/schema.js';
 import type { Store } from '../store/store.js';
 
@@ -60,6 +61,8 @@ export async function ensureBaseline(store: Store, study: StudyRow): Promise<voi
   if ((await store.countExperiments(study.id)) > 0) return;
   const [branch] = await store.listBranches(study.id);
   if (!branch) throw new Error(`study ${study.id} has no branch`);
+  // With stages, the baseline runs every stage, so that candidates are held against it like for like.
+  const runStages = measurementRunStages(study.spec, baselineRepeatsOf(study.spec));
   await store.createExperiment({
     id: randomUUID(),
     studyId: study.id,
@@ -72,8 +75,9 @@ export async function ensureBaseline(store: Store, study: StudyRow): Promise<voi
     description: 'baseline',
     changeKey: null,
     diff: '',
-    repeats: baselineRepeatsOf(study.spec),
-    runIds: Array.from({ length: baselineRepeatsOf(study.spec) }, () => randomUUID()),
+    repeats: runStages.length,
+    runIds: runStages.map(() => randomUUID()),
+    runStages,
     holdoutRunIds: Array.from({ length: holdoutRunsOf(study.spec) }, () => randomUUID()),
   });
 }

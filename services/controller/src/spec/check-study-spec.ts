@@ -6,6 +6,8 @@ import { confineWorkspacePath } from '../revisions/workspace-path.js';
 import { checkParamsAgainstFiles } from '../mutators/params/params-mutator.js';
 import { checkGuards } from './check-guards.js';
 import { checkSkillSpec } from './check-skill-spec.js';
+import { checkStages } from './check-stages.js';
+import { stagesOf } from './stages.js';
 
 export function checkStudySpec(spec: StudySpec, files: ReadonlyMap<string, Buffer>): FieldError[] {
   const errors: FieldError[] = [];
@@ -51,6 +53,7 @@ export function checkStudySpec(spec: StudySpec, files: ReadonlyMap<string, Buffe
   }
 
   errors.push(...checkGuards(spec));
+  errors.push(...checkStages(spec));
   if (spec.earlyStopping !== undefined && spec.flavor === 'skill') {
     errors.push({ path: 'earlyStopping', message: 'is for training runs, which print a curve; a skill run is one model call with nothing to stop early' });
   }
@@ -71,8 +74,10 @@ export function checkStudySpec(spec: StudySpec, files: ReadonlyMap<string, Buffe
   const { maxRepeats, rule } = spec.decision;
   if (maxRepeats !== undefined && rule !== 'noise-aware') {
     errors.push({ path: 'decision.maxRepeats', message: 'adaptive repeats need rule "noise-aware": the strict rule does not look at the noise' });
-  } else if (maxRepeats !== undefined && maxRepeats < spec.repeats) {
-    errors.push({ path: 'decision.maxRepeats', message: `is ${maxRepeats}, fewer than the ${spec.repeats} repeats every experiment runs` });
+  } else if (maxRepeats !== undefined && maxRepeats < stagesOf(spec).at(-1)!.repeats) {
+    // With stages, adaptive repeats apply at the last stage, which runs its own repeats.
+    const repeats = stagesOf(spec).at(-1)!.repeats;
+    errors.push({ path: 'decision.maxRepeats', message: `is ${maxRepeats}, fewer than the ${repeats} repeats every experiment runs${spec.stages ? ' at its last stage' : ''}` });
   }
 
   const { stop } = spec;

@@ -49,10 +49,11 @@ export interface ModelUsage {
  * reverted: passed the rule, but its confirmation runs did not hold the gain, so its branch stayed on its
  * head. adopted: a branch took the best branch's head (an adoption record, with no runs of its own).
  * guard-failed: its runs succeeded, but one failed a guard (spec.guards), so it is not kept whatever its metric.
+ * screened-out: its result at a stage before the last (spec.stages) was not promising enough to run the next.
  */
 export type ExperimentOutcome =
   | 'baseline' | 'keep' | 'discard' | 'crash' | 'timeout' | 'invalid' | 'stopped' | 'early-stopped' | 'remeasure' | 'reverted' | 'adopted'
-  | 'guard-failed';
+  | 'guard-failed' | 'screened-out';
 /**
  * baseline: experiment #0, the unmodified workspace. candidate: one change to a head. remeasure: the best
  * head run again, unchanged, to measure the noise afresh (every decision.remeasureEvery experiments, or on
@@ -179,12 +180,64 @@ export const branches = pgTable(
     headScore: doublePrecision('head_score'),
     /** The head's individual run values, which the noise-aware rule compares against. */
     headValues: jsonb('head_values').$type<number[]>().notNull().default([]),
+    /**
+     * The head's run values at each stage (spec.stages), by stage index: a candidate's result at a stage is
+     * held against the head's at the same stage. The last stage's are headValues.
+     */
+    headStageValues: jsonb('head_stage_values').$type<StageValues>().notNull().default({}),
     /** The last adoption round (search.adoptEvery) this branch has been compared in. */
     adoptionRound: integer('adoption_round').notNull().default(0),
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex('branches_study_index_uq').on(t.studyId, t.index)],
 );
+
+/** Run values by stage index (a JSON object's keys are strings). */
+export type StageValues = Record<string, number[]>;
+
+/** What a measurement of the head (the baseline, a re-measurement) found at one stage. */
+export interface StageMeasurement {
+  stage: number;
+  name: string;
+  n: number;
+  mean: number;
+  /** The run-to-run spread at this stage; null with one run. */
+  sigma: number | null;
+}
+
+/** A stage's verdict on a candidate before the last stage: promoted to the next stage, or screened out. */
+export interface StageVerdict {
+  stage: number;
+  name: string;
+  rule: 'better-than-head-minus-noise' | 'top-fraction';
+  promoted: boolean;
+  /** The candidate's mean at this stage, over `n` runs. */
+  mean: number;
+  n: number;
+  /** better-than-head-minus-noise: the head's mean at this stage and the noise allowed (0 when unknown). */
+  headMean?: number | null;
+  margin?: number;
+  /** top-fraction: the candidate's rank (1 is best) among `of`, and how many of them go on. */
+  rank?: number;
+  of?: number;
+  promotedCount?: number;
+  /** Not judged by its rule: the screen is not trusted (yet), so every candidate goes on. */
+  untrusted?: ScreenTrust;
+  /** Its rule turned it away, but it was promoted anyway to keep checking the screen (promote.audit). */
+  audited?: boolean;
+  summary: string;
+}
+
+/** Whether a stage's results have predicted the next stage's (spec.stages[i].promote.calibration). */
+export interface ScreenTrust {
+  trusted: boolean;
+  /** Candidates that ran both stages, of the last 10, and the correlation of their results there (null below 3). */
+  n: number;
+  r: number | null;
+  /** When trusted: the spread of the stage's own error per configuration, in its units (better-than-head-minus-noise allows it). */
+  biasSigma?: number;
+  summary: string;
+}
 
 export interface DecisionStats {
   rule: 'strict' | 'noise-aware' | 'baseline';
@@ -202,6 +255,8 @@ export interface DecisionStats {
   confirmation?: { firstSummary: string; firstMean: number; freshRuns: number; freshMean: number };
   /** Each guard's verdict on the runs, when the study declares guards. */
   guards?: GuardVerdict[];
+  /** A measurement of the head in a study with stages: what it found at each stage (the noise at each). */
+  stages?: StageMeasurement[];
 }
 
 /** One guard's verdict on an experiment's runs: it passes only when every run passed it. */
@@ -249,6 +304,10 @@ export const experiments = pgTable(
     /** What proposing it cost: tokens by kind and USD, over every call (re-asks included). */
     modelUsage: jsonb('model_usage').$type<ModelUsage>(),
     repeats: integer('repeats').notNull(),
+    /** The furthest stage (spec.stages, 0-based) it has runs at; 0 in a study without stages. */
+    stageReached: integer('stage_reached').notNull().default(0),
+    /** The verdict of each stage before the last that it was screened at, in stage order. */
+    stageVerdicts: jsonb('stage_verdicts').$type<StageVerdict[]>().notNull().default([]),
     score: doublePrecision('score'),
     peakMemoryMb: doublePrecision('peak_memory_mb'),
     stats: jsonb('stats').$type<DecisionStats>(),
@@ -276,6 +335,8 @@ export const runs = pgTable(
       .references(() => revisions.id),
     repeatIndex: integer('repeat_index').notNull(),
     role: text('role').$type<RunRole>().notNull().default('working'),
+    /** The stage it runs at (spec.stages, 0-based): its budget, repeats and GPU class; 0 without stages. */
+    stage: integer('stage').notNull().default(0),
     /** Increments each time the run is handed to an agent again; results are ingested by (id, attempt). */
     attempt: integer('attempt').notNull().default(0),
     status: text('status').$type<RunRowStatus>().notNull().default('queued'),

@@ -43,6 +43,8 @@ import {
   type NewExperiment,
 } from './queries/experiments.js';
 import { ingestResult, type IngestOutcome } from './queries/ingest-result.js';
+import { promoteExperiment, type Promotion } from './queries/promote-experiment.js';
+import { countStageRefusals, listStageMeans, listStagePairs, type StageMeansQuery, type StagePairsQuery } from './queries/stage-results.js';
 import { countRunsPerTeam, countStudiesByStatus, type TeamQueue } from './queries/queue-depth.js';
 import { recordLostRun, recordRunEnd, type LostRun } from './queries/run-liveness.js';
 import { getRevisionFiles, getRevisionManifest, putRevision, type RevisionFile } from './queries/revisions.js';
@@ -218,6 +220,18 @@ export class Store {
   }
   addRuns(input: AddedRuns): Promise<number> {
     return addRuns(this.db, input);
+  }
+  promoteExperiment(promotion: Promotion): Promise<boolean> {
+    return promoteExperiment(this.db, promotion);
+  }
+  listStageMeans(query: StageMeansQuery): Promise<{ number: number; mean: number }[]> {
+    return listStageMeans(this.db, query);
+  }
+  listStagePairs(query: StagePairsQuery): Promise<{ number: number; at: number; next: number }[]> {
+    return listStagePairs(this.db, query);
+  }
+  countStageRefusals(query: { studyId: string; stage: number; beforeNumber: number }): Promise<{ refused: number; audited: number }> {
+    return countStageRefusals(this.db, query);
   }
   listSkillOutputs(query: SkillOutputsQuery): Promise<SkillOutputRow[]> {
     return listSkillOutputs(this.db, query);

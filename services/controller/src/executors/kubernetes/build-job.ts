@@ -9,9 +9,11 @@ import {
   GUARD_TIMEOUT_DEFAULT_SECONDS,
   IMAGE_REFERENCE_PATTERN,
   QUANTITY_PATTERN,
+  type GpuClassSpec,
   type KubernetesRunSpec,
   type StudySpec,
 } from '../../../../../schemas/src/study-spec.js';
+import { isStaged, stageOf } from '../../spec/stages.js';
 import { JobSpecError } from './job-spec-error.js';
 import { isDns1123Label, runJobName, runTokenSecretName, toLabelValue } from './names.js';
 
@@ -23,6 +25,8 @@ export const MODEL_API_KEY_SECRET_KEY = 'anthropic-api-key';
 export const FLAVOR_LABEL = 'autoresearch.dev/flavor';
 /** The run's experiment id, exact (a label value may be cut): any replica's log lines about the Job name it. */
 export const EXPERIMENT_ID_ANNOTATION = 'autoresearch.dev/experiment-id';
+/** The stage a run's Job runs (spec.stages), by name: `kubectl get jobs -l autoresearch.dev/stage=screen`. */
+export const STAGE_LABEL = 'autoresearch.dev/stage';
 export const WORK_ROOT = '/work';
 export const SHM_PATH = '/dev/shm';
 const AGENT_UID = 1000;
@@ -40,6 +44,8 @@ export interface BuildRunJobInput {
   run: RunIdentity;
   /** The study's spec; `run.kubernetes` must be present. */
   spec: StudySpec;
+  /** The run's stage (spec.stages, 0-based): its budget and GPU class size the Job. 0 when absent. */
+  stage?: number;
   namespace: string;
   controllerUrl: string;
   natsUrl: string;
@@ -64,16 +70,21 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export function buildRunJob(input: BuildRunJobInput): V1Job {
   const { run, spec } = input;
-  const k8s = resolveKubernetesRun(spec);
+  const stage = input.stage ?? 0;
+  const k8s = resolveKubernetesRun(spec, stage);
   const name = runJobName(run.runId, run.attempt);
   checkRunIdentity(run, name);
   checkName('namespace', input.namespace, isDns1123Label(input.namespace));
   checkName('tokenSecretName', input.tokenSecretName, SUBDOMAIN.test(input.tokenSecretName));
   checkUrl('controllerUrl', input.controllerUrl);
   checkUrl('natsUrl', input.natsUrl);
-  const deadline = activeDeadlineSeconds(spec, Math.max(k8s.startupAllowanceSeconds, Math.ceil(input.minStartupAllowanceSeconds ?? 0)));
+  const deadline = activeDeadlineSeconds(spec, Math.max(k8s.startupAllowanceSeconds, Math.ceil(input.minStartupAllowanceSeconds ?? 0)), stage);
   const skillRun = spec.flavor === 'skill';
-  const labels = { ...runLabels(run), ...(skillRun && { [FLAVOR_LABEL]: 'skill' }) };
+  const labels = {
+    ...runLabels(run),
+    ...(skillRun && { [FLAVOR_LABEL]: 'skill' }),
+    ...(isStaged(spec) && { [STAGE_LABEL]: toLabelValue(stageOf(spec, stage).name) }),
+  };
 
   const command = input.agentCommand ?? [
     'autoresearch', 'agent',
@@ -188,12 +199,15 @@ export function buildRunTokenSecret(input: BuildRunTokenSecretInput): V1Secret {
   };
 }
 
-/** Budget + grace + the command guards' time + the time to schedule, pull and fetch, in whole seconds. */
-export function activeDeadlineSeconds(spec: StudySpec, startupAllowanceSeconds: number): number {
-  const budget = spec.run.budgetSeconds;
+/**
+ * Budget (the stage's, with stages) + grace + the command guards' time + the time to schedule, pull and
+ * fetch, in whole seconds.
+ */
+export function activeDeadlineSeconds(spec: StudySpec, startupAllowanceSeconds: number, stage = 0): number {
+  const budget = isStaged(spec) ? stageOf(spec, stage).budgetSeconds : spec.run.budgetSeconds;
   const grace = spec.run.graceSeconds ?? 30;
   if (typeof budget !== 'number' || !Number.isFinite(budget) || budget <= 0) {
-    throw new JobSpecError('run.budgetSeconds', `must be a finite number > 0, got ${String(budget)}`);
+    throw new JobSpecError(isStaged(spec) ? `stages[${stage}].budgetSeconds` : 'run.budgetSeconds', `must be a finite number > 0, got ${String(budget)}`);
   }
   if (typeof grace !== 'number' || !Number.isFinite(grace) || grace < 0) {
     throw new JobSpecError('run.graceSeconds', `must be a finite number ≥ 0, got ${String(grace)}`);
@@ -222,8 +236,29 @@ export function runLabels(run: RunIdentity): Record<string, string> {
   };
 }
 
-/** `run.kubernetes` with its defaults filled in and every value checked. */
-export function resolveKubernetesRun(spec: StudySpec): KubernetesRunSpec {
+/**
+ * `run.kubernetes` with its defaults filled in and every value checked; for a stage that names a GPU class,
+ * with that class's fields in place of the ones it overrides.
+ */
+export function resolveKubernetesRun(spec: StudySpec, stage = 0): KubernetesRunSpec {
+  const resolved = resolveBaseKubernetesRun(spec);
+  const className = isStaged(spec) ? stageOf(spec, stage).gpuClass : undefined;
+  if (className === undefined) return resolved;
+  const gpuClass = resolved.gpuClasses?.[className] as Partial<GpuClassSpec> | undefined;
+  if (!gpuClass || typeof gpuClass !== 'object') {
+    const known = Object.keys(resolved.gpuClasses ?? {});
+    throw new JobSpecError(`stages[${stage}].gpuClass`, `"${className}" is not one of run.kubernetes.gpuClasses (${known.length > 0 ? known.join(', ') : 'none declared'})`);
+  }
+  const field = (name: string) => `run.kubernetes.gpuClasses.${className}.${name}`;
+  if (gpuClass.gpus !== undefined) checkGpus(field('gpus'), gpuClass.gpus);
+  if (gpuClass.gpuResource !== undefined) checkGpuResource(field('gpuResource'), gpuClass.gpuResource);
+  checkComputeResources(field, gpuClass);
+  checkPlacement(field, gpuClass);
+  const overrides = Object.fromEntries(Object.entries(gpuClass).filter(([, value]) => value !== undefined));
+  return { ...resolved, ...overrides };
+}
+
+function resolveBaseKubernetesRun(spec: StudySpec): KubernetesRunSpec {
   const raw = spec.run?.kubernetes as Partial<KubernetesRunSpec> | undefined;
   if (!raw || typeof raw !== 'object') throw new JobSpecError('run.kubernetes', 'is required to run on Kubernetes');
   const field = (name: string) => `run.kubernetes.${name}`;
@@ -234,22 +269,9 @@ export function resolveKubernetesRun(spec: StudySpec): KubernetesRunSpec {
       `must be an image reference with a tag or digest (registry/name:tag or name@sha256:…; lowercase repository, no spaces), got ${show(raw.image)}`,
     );
   }
-  const gpus = raw.gpus ?? 1;
-  if (!Number.isSafeInteger(gpus) || gpus < 0) throw new JobSpecError(field('gpus'), `must be a whole number ≥ 0, got ${show(gpus)}`);
-  const gpuResource = raw.gpuResource ?? 'nvidia.com/gpu';
-  if (typeof gpuResource !== 'string' || !EXTENDED_RESOURCE.test(gpuResource)) {
-    throw new JobSpecError(field('gpuResource'), `must be a domain-prefixed resource name like nvidia.com/gpu, got ${show(gpuResource)}`);
-  }
-  for (const group of ['requests', 'limits'] as const) {
-    const values = raw[group] as Record<string, unknown> | undefined;
-    if (values === undefined) continue;
-    for (const [key, value] of Object.entries(values)) {
-      if (key !== 'cpu' && key !== 'memory') throw new JobSpecError(field(`${group}.${key}`), 'is not a known field (known: cpu, memory)');
-      if (typeof value !== 'string' || !QUANTITY.test(value)) {
-        throw new JobSpecError(field(`${group}.${key}`), `must be a Kubernetes quantity like 4, 500m or 16Gi, got ${show(value)}`);
-      }
-    }
-  }
+  const gpus = checkGpus(field('gpus'), raw.gpus ?? 1);
+  const gpuResource = checkGpuResource(field('gpuResource'), raw.gpuResource ?? 'nvidia.com/gpu');
+  checkComputeResources(field, raw);
   const shmSizeGi = raw.shmSizeGi ?? 8;
   if (typeof shmSizeGi !== 'number' || !Number.isFinite(shmSizeGi) || shmSizeGi <= 0) {
     throw new JobSpecError(field('shmSizeGi'), `must be a finite number > 0, got ${show(shmSizeGi)}`);
@@ -259,14 +281,7 @@ export function resolveKubernetesRun(spec: StudySpec): KubernetesRunSpec {
   if (raw.serviceAccountName !== undefined && (typeof raw.serviceAccountName !== 'string' || !SUBDOMAIN.test(raw.serviceAccountName))) {
     throw new JobSpecError(field('serviceAccountName'), `must be a DNS-1123 name, got ${show(raw.serviceAccountName)}`);
   }
-  if (raw.nodeSelector !== undefined) {
-    for (const [key, value] of Object.entries(raw.nodeSelector)) {
-      if (typeof value !== 'string') throw new JobSpecError(field(`nodeSelector.${key}`), `must be a string, got ${show(value)}`);
-    }
-  }
-  if (raw.tolerations !== undefined && !Array.isArray(raw.tolerations)) {
-    throw new JobSpecError(field('tolerations'), `must be a list, got ${show(raw.tolerations)}`);
-  }
+  checkPlacement(field, raw);
   if (raw.datasetCache !== undefined) checkDatasetCache(raw.datasetCache);
 
   return {
@@ -279,6 +294,45 @@ export function resolveKubernetesRun(spec: StudySpec): KubernetesRunSpec {
     ttlSecondsAfterFinished,
     ...(raw.datasetCache ? { datasetCache: { ...raw.datasetCache, mountPath: raw.datasetCache.mountPath ?? '/datasets' } } : {}),
   };
+}
+
+/** The fields a GPU class may override, as run.kubernetes has them. */
+type Overridable = Partial<Pick<KubernetesRunSpec, 'requests' | 'limits' | 'nodeSelector' | 'tolerations'>>;
+
+function checkGpus(field: string, gpus: unknown): number {
+  if (typeof gpus !== 'number' || !Number.isSafeInteger(gpus) || gpus < 0) throw new JobSpecError(field, `must be a whole number ≥ 0, got ${show(gpus)}`);
+  return gpus;
+}
+
+function checkGpuResource(field: string, gpuResource: unknown): string {
+  if (typeof gpuResource !== 'string' || !EXTENDED_RESOURCE.test(gpuResource)) {
+    throw new JobSpecError(field, `must be a domain-prefixed resource name like nvidia.com/gpu, got ${show(gpuResource)}`);
+  }
+  return gpuResource;
+}
+
+function checkComputeResources(field: (name: string) => string, raw: Overridable): void {
+  for (const group of ['requests', 'limits'] as const) {
+    const values = raw[group] as Record<string, unknown> | undefined;
+    if (values === undefined) continue;
+    for (const [key, value] of Object.entries(values)) {
+      if (key !== 'cpu' && key !== 'memory') throw new JobSpecError(field(`${group}.${key}`), 'is not a known field (known: cpu, memory)');
+      if (typeof value !== 'string' || !QUANTITY.test(value)) {
+        throw new JobSpecError(field(`${group}.${key}`), `must be a Kubernetes quantity like 4, 500m or 16Gi, got ${show(value)}`);
+      }
+    }
+  }
+}
+
+function checkPlacement(field: (name: string) => string, raw: Overridable): void {
+  if (raw.nodeSelector !== undefined) {
+    for (const [key, value] of Object.entries(raw.nodeSelector)) {
+      if (typeof value !== 'string') throw new JobSpecError(field(`nodeSelector.${key}`), `must be a string, got ${show(value)}`);
+    }
+  }
+  if (raw.tolerations !== undefined && !Array.isArray(raw.tolerations)) {
+    throw new JobSpecError(field('tolerations'), `must be a list, got ${show(raw.tolerations)}`);
+  }
 }
 
 function checkDatasetCache(cache: Partial<NonNullable<KubernetesRunSpec['datasetCache']>>): void {

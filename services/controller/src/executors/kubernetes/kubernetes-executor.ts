@@ -176,6 +176,7 @@ export class KubernetesExecutor implements PoolExecutor {
           runId: run.runId, attempt: run.attempt, studyId: run.studyId, branchIndex: run.branchIndex, experimentNumber: run.experimentNumber, experimentId: run.experimentId,
         },
         spec: run.spec,
+        stage: run.stage,
         namespace: this.namespace,
         controllerUrl: this.options.controllerUrl(),
         natsUrl: this.options.natsUrl,

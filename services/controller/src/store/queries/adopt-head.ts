@@ -39,6 +39,7 @@ export async function adoptHead(db: StoreDb, adoption: Adoption): Promise<Experi
         headExperimentId: adoption.head.experimentId,
         headScore: adoption.head.score,
         headValues: adoption.head.values,
+        ...(adoption.head.stageValues !== undefined && { headStageValues: adoption.head.stageValues }),
       })
       .where(and(eq(branches.id, adoption.branchId), lt(branches.adoptionRound, adoption.round), eq(branches.headRevisionId, adoption.fromHeadRevisionId)))
       .returning({ id: branches.id });

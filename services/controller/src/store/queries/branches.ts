@@ -1,7 +1,7 @@
 // Branches: parallel lines of search, each with a head that moves only when a candidate is kept.
 import { asc, eq } from 'drizzle-orm';
 import type { StoreDb } from '../db.js';
-import { branches, type BranchRow } from '../schema.js';
+import { branches, type BranchRow, type StageValues } from '../schema.js';
 
 export interface NewBranch {
   id: string;
@@ -16,6 +16,8 @@ export interface BranchHead {
   experimentId: string;
   score: number | null;
   values: number[];
+  /** Its run values at each stage (spec.stages); left as they are when absent. */
+  stageValues?: StageValues;
 }
 
 export async function createBranch(db: StoreDb, branch: NewBranch): Promise<BranchRow> {
@@ -44,5 +46,11 @@ export async function moveEveryBranchHead(db: StoreDb, studyId: string, head: Br
 }
 
 function headColumns(head: BranchHead) {
-  return { headRevisionId: head.revisionId, headExperimentId: head.experimentId, headScore: head.score, headValues: head.values };
+  return {
+    headRevisionId: head.revisionId,
+    headExperimentId: head.experimentId,
+    headScore: head.score,
+    headValues: head.values,
+    ...(head.stageValues !== undefined && { headStageValues: head.stageValues }),
+  };
 }

@@ -20,10 +20,16 @@ export interface ClaimRequest {
 }
 
 /**
- * GPUs one run of a study takes: `run.kubernetes.gpus`, default 1, and at least 1 so that CPU-only runs
- * are bounded by the pool too. Mirrors resolveKubernetesRun's default.
+ * GPUs one run takes: its stage's GPU class's `gpus` (spec.stages[run.stage].gpuClass), else
+ * `run.kubernetes.gpus`, default 1, and at least 1 so that CPU-only runs are bounded by the pool too.
+ * Mirrors resolveKubernetesRun.
  */
-const runGpus = (study: 's' | 'ps') => sql`greatest(coalesce((${sql.raw(study)}.spec #>> '{run,kubernetes,gpus}')::int, 1), 1)`;
+const runGpus = (study: 's' | 'ps', run: 'r' | 'pr') => {
+  const [s, r] = [sql.raw(study), sql.raw(run)];
+  return sql`greatest(coalesce(
+    (${s}.spec -> 'run' -> 'kubernetes' -> 'gpuClasses' -> (${s}.spec -> 'stages' -> ${r}.stage ->> 'gpuClass') ->> 'gpus')::int,
+    (${s}.spec #>> '{run,kubernetes,gpus}')::int, 1), 1)`;
+};
 
 /** One lock for every pool claim in the database: pool claims from all replicas take turns. */
 const POOL_CLAIM_LOCK = 0x61725f706f6f6c; // "ar_pool"
@@ -36,7 +42,9 @@ const POOL_CLAIM_LOCK = 0x61725f706f6f6c; // "ar_pool"
  * running runs / priority; the smallest share goes first, so a study just submitted to a busy queue
  * (share 0) takes the next free slot and a priority-2 study settles at twice the slots of a priority-1
  * one. Ties go to the study waiting longest (its oldest queued run), then to the oldest study. Within a
- * study, runs go in queue order: experiment number, then repeat index.
+ * study, runs go in queue order: experiment number, then repeat index. In a pool, a run whose GPUs do not
+ * fit is passed over for the next one that does (runs of one study differ in size when its stages name GPU
+ * classes of different sizes).
  *
  * Locking: the outer SELECT orders every queued run of the candidates by that rank and takes the
  * first one it can lock. SKIP LOCKED makes a concurrent claimer pass over a run being claimed to the
@@ -58,8 +66,8 @@ export async function claimQueuedRun(db: StoreDb, request: ClaimRequest): Promis
   return db.transaction(async (tx) => {
     await tx.execute(sql`SELECT pg_advisory_xact_lock(${POOL_CLAIM_LOCK})`);
     const running = sql`pr.status = 'running' AND pr.slot = ${request.slot}`;
-    const fits = sql`${runGpus('s')} <= ${pool.total}::int
-      - (SELECT coalesce(sum(${runGpus('ps')}), 0)::int FROM runs pr JOIN studies ps ON ps.id = pr.study_id WHERE ${running})
+    const fits = sql`${runGpus('s', 'r')} <= ${pool.total}::int
+      - (SELECT coalesce(sum(${runGpus('ps', 'pr')}), 0)::int FROM runs pr JOIN studies ps ON ps.id = pr.study_id WHERE ${running})
       - (SELECT coalesce(sum(h.gpus), 0)::int
            FROM unnest(${param(pool.holders.map((h) => h.runId))}::text[], ${param(pool.holders.map((h) => h.gpus))}::int[]) AS h(run_id, gpus)
           WHERE NOT EXISTS (SELECT 1 FROM runs pr WHERE pr.id = h.run_id AND ${running}))`;
@@ -100,7 +108,6 @@ async function claimStatement(db: StoreDb, request: ClaimRequest, fits: SQL): Pr
         WHERE s.status IN ('running', 'paused')
           AND ${studyFilter}
           AND (t.quota_slots IS NULL OR coalesce(team_running.n, 0) < t.quota_slots)
-          AND ${fits}
       )
       UPDATE runs
       SET status = 'running',
@@ -122,8 +129,10 @@ async function claimStatement(db: StoreDb, request: ClaimRequest, fits: SQL): Pr
         SELECT r.id
         FROM runs r
         JOIN candidates c ON c.id = r.study_id
+        JOIN studies s ON s.id = r.study_id
         JOIN experiments e ON e.id = r.experiment_id
         WHERE r.status = 'queued'
+          AND ${fits}
         ORDER BY c.share, c.waiting_since, c.created_at, c.id, e.number, r.repeat_index, r.created_at, r.id
         LIMIT 1
         FOR UPDATE OF r SKIP LOCKED

@@ -3,7 +3,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { NotFoundError } from '../../errors.js';
 import type { StoreDb } from '../db.js';
-import { experiments, studies, type DecisionStats, type ExperimentOutcome } from '../schema.js';
+import { experiments, studies, type DecisionStats, type ExperimentOutcome, type StageVerdict } from '../schema.js';
 import { moveBranchHead, moveEveryBranchHead, type BranchHead } from './branches.js';
 import { appendEventInTransaction } from './events.js';
 
@@ -24,6 +24,8 @@ export interface ExperimentDecision {
   baseline?: { noiseSigma: number | null };
   /** Given for a re-measurement: the study's run-to-run spread, measured afresh on its best head. */
   noise?: { noiseSigma: number | null };
+  /** Given for a candidate screened out at a stage before the last: that stage's verdict, kept with the others. */
+  stageVerdict?: StageVerdict;
 }
 
 /**
@@ -42,6 +44,7 @@ export async function decideExperiment(db: StoreDb, decision: ExperimentDecision
         peakMemoryMb: decision.peakMemoryMb,
         stats: decision.stats,
         decidedAt: sql`now()`,
+        ...(decision.stageVerdict && { stageVerdicts: sql`${experiments.stageVerdicts} || ${JSON.stringify([decision.stageVerdict])}::jsonb` }),
       })
       .where(and(eq(experiments.id, decision.experimentId), eq(experiments.status, 'pending')))
       .returning();

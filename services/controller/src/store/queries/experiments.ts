@@ -21,6 +21,8 @@ export interface NewExperiment {
   repeats: number;
   /** One queued run is created per id, repeat index 0..n-1. */
   runIds: string[];
+  /** The stage of each run in runIds (spec.stages); all at stage 0 when absent. */
+  runStages?: number[];
   /** Skill studies' baseline: runs on the holdout inputs, repeat index n.., which score nothing. */
   holdoutRunIds?: string[];
   /** Given only for an experiment decided on the spot (invalid): it is stored decided, without runs. */
@@ -51,7 +53,10 @@ export interface ListExperimentsOptions {
 }
 
 export async function createExperiment(db: StoreDb, input: NewExperiment): Promise<ExperimentRow> {
-  const { runIds, holdoutRunIds = [], outcome, reason, maxExperiments, generationCap, ...fields } = input;
+  const { runIds, runStages, holdoutRunIds = [], outcome, reason, maxExperiments, generationCap, ...fields } = input;
+  if (runStages !== undefined && runStages.length !== runIds.length) {
+    throw new InvalidInputError([{ path: 'runStages', message: `has ${runStages.length} stages for ${runIds.length} runs` }]);
+  }
   if (outcome !== undefined && runIds.length > 0) {
     throw new InvalidInputError([{ path: 'runIds', message: 'must be empty for an experiment decided when created' }]);
   }
@@ -85,6 +90,7 @@ export async function createExperiment(db: StoreDb, input: NewExperiment): Promi
       .values({
         ...fields,
         number,
+        stageReached: Math.max(0, ...(runStages ?? [])),
         reason: reason ?? null,
         status: decided ? 'decided' : 'pending',
         outcome: outcome ?? null,
@@ -100,6 +106,7 @@ export async function createExperiment(db: StoreDb, input: NewExperiment): Promi
           revisionId: fields.candidateRevisionId!,
           repeatIndex,
           role: repeatIndex < runIds.length ? ('working' as const) : ('holdout' as const),
+          stage: runStages?.[repeatIndex] ?? 0,
         })),
       );
     }
@@ -116,6 +123,8 @@ export interface AddedRuns {
    * lock: two controllers making the same decision add one set, not two.
    */
   whenCount: number;
+  /** The stage they run at; the experiment's furthest stage when absent (adaptive repeats and confirmations are at its last). */
+  stage?: number;
 }
 
 /**
@@ -141,6 +150,7 @@ export async function addRuns(db: StoreDb, input: AddedRuns): Promise<number> {
         revisionId: experiment.candidateRevisionId!,
         repeatIndex: next + i,
         role: input.role,
+        stage: input.stage ?? experiment.stageReached,
       })),
     );
     if (input.role === 'working') {
