@@ -84,7 +84,7 @@ describe('search decisions', () => {
     const { rows, dir } = await run('lambda', {
       script: script(['A', 'B'], '1 - 0.02 * A - 0.03 * B + [0, 0.002, -0.002][k % 3]'),
       spec: spec(['A', 'B'], counters, 'repeats: 1\nsearch: { candidatesPerHead: 2 }\nstop: { maxExperiments: 5 }'),
-    }, 2);
+    }, 1); // one slot: each generation's first candidate has finished before its second is made, and must wait for it
     await rm(counters, { recursive: true, force: true });
 
     const store = await openStore({ databaseUrl: fixture.database.url, poolSize: 1 });

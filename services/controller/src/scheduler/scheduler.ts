@@ -524,6 +524,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       let allEnded = true;
       for (const member of generation) allEnded = (await ended(member)) && allEnded;
       if (!allEnded) break; // decisions go in number order: the later ones wait for this generation
+      if (!this.generationComplete(study, experiments, branch, generation)) break;
       const noise = await this.noiseFor(study, branch);
       const decisions: GenerationMember[] = [];
       for (const member of generation) {
@@ -559,6 +560,22 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     if (study.spec.search.candidatesPerHead === undefined || !fromHead(experiment)) return [experiment];
     const pending = await this.options.store.listExperiments(study.id, { limit: 1_000_000, branchId: branch.id, status: 'pending' });
     return pending.filter(fromHead);
+  }
+
+  /**
+   * With candidatesPerHead, a generation is decided once it has its λ candidates, or once its branch can make
+   * no more from that head: the mutator has nothing left, the study has its experiments or is stopping, or the
+   * branch is due to be compared for adoption. Decided earlier, a first candidate that finished before its
+   * sibling was made would be kept alone, and the sibling made from the new head.
+   */
+  private generationComplete(study: StudyRow, experiments: ExperimentRow[], branch: BranchRow, generation: ExperimentRow[]): boolean {
+    const lambda = study.spec.search.candidatesPerHead;
+    if (lambda === undefined || generation.length >= lambda || study.status === 'stopping') return true;
+    if (generation.some((e) => e.kind !== 'candidate' || e.parentRevisionId !== branch.headRevisionId)) return true;
+    if (this.exhaustedHeads.has(`${branch.id}@${branch.headRevisionId}`)) return true;
+    const { maxExperiments } = { ...study.spec.stop, ...(study.stopOverrides as StopConditionsSpec) };
+    if (maxExperiments !== undefined && experiments.filter((e) => e.kind !== 'adopt').length >= maxExperiments) return true;
+    return branch.adoptionRound < adoptionRoundOf(study.spec, experiments);
   }
 
   /** Makes one decision durable and tells the listeners; 'baseline-failed' stops the study. */
