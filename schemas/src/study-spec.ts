@@ -331,7 +331,8 @@ export const Decision = Type.Object(
         minimum: 1, maximum: 100,
         description:
           'Adaptive repeats (noise-aware rule): a candidate better than the head by more than minEffect, but not yet beyond the noise, ' +
-          'is run again, doubling its runs up to this many, before it is decided. A worse one is decided at once. Off when absent.',
+          'is run again, doubling its runs up to this many, with the head run again beside it, before it is decided. A worse one is decided at once; ' +
+          'one discarded within the noise may be proposed again once nothing new is left, its runs pooled over its tries. Off when absent.',
       }),
     ),
     remeasureEvery: Type.Optional(

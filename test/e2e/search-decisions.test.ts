@@ -1,5 +1,5 @@
-// Confirmation, λ candidates per head and adoption between branches, through the real CLI, controller and
-// agents. Each script's value is a known function of its constants plus a scripted noise: the k-th run of
+// Confirmation, λ candidates per head, retries of inconclusive changes and adoption between branches,
+// through the real CLI, controller and agents. Each script's value is a known function of its constants plus a scripted noise: the k-th run of
 // a configuration (counted with files created exclusively, so concurrent runs agree) draws the k-th term.
 import assert from 'node:assert/strict';
 import { readFile, rm } from 'node:fs/promises';
@@ -106,6 +106,39 @@ describe('search decisions', () => {
       }
       assert.deepEqual([third, fourth].map((e) => e.outcome).sort(), ['discard', 'keep']);
       assert.equal([third, fourth].find((e) => e.outcome === 'keep')!.score, 0.95);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('retries a change discarded within the noise, pooling its runs, and runs the head again beside its extension', { timeout: 120_000 }, async () => {
+    const counters = await makeStudyFolder({});
+    // X is a real gain (-0.05) whose first run draws badly: 1.005 against the baseline's 1.00, 1.02, 0.98.
+    const { rows, dir, changelog } = await run('retry', {
+      script: script(['X'], 'X ? [1.005, 0.95, 0.95, 0.95][k] : [1.0, 1.02, 0.98, 1.0][k]'),
+      spec: spec(['X'], counters, 'repeats: 1\ndecision: { rule: noise-aware, maxRepeats: 4 }\nstop: { maxExperiments: 3 }'),
+    }, 1);
+    await rm(counters, { recursive: true, force: true });
+
+    // #1: worse-looking but within the noise: discarded, and the one move left is tried again rather than the search ending.
+    assert.deepEqual(rows.map((row) => [row[3], row[4]]), [['keep', 'baseline'], ['discard', 'X 0 -> 1'], ['keep', 'X 0 -> 1']], rows.join('\n'));
+    assert.equal(rows[2]![1], '0.963750', 'its score is the mean of all 4 of its runs');
+    // #2: the same change again, one run (0.95), promising; extended by 2 runs, and the head by 1 reference run.
+    assert.match(changelog, /## Experiment 1 — discard[\s\S]*?Δ=\+0\.005 \(worse\).*n=1\/3.*→ discard: worse than the head/);
+    assert.match(changelog, /## Experiment 2 — keep\n\n\*\*Score:\*\* loss 0\.963750 \(mean of 4 runs: 1\.005000, 0\.950000, 0\.950000, 0\.950000\)/);
+    assert.match(changelog, /## Experiment 2 — keep[\s\S]*?Δ=-0\.036\d* \(better\).*n=4\/4.*→ keep: .*; pooled with 1 run of its earlier try #1 \(the same change from this head\) and 1 reference run of the head/);
+    assert.match(changelog, /\*\*Retry:\*\* the same change as #1, from the same head, discarded there within the noise; its 1 run there and 3 here are judged together/);
+
+    const store = await openStore({ databaseUrl: fixture.database.url, poolSize: 1 });
+    try {
+      const study = (await store.findStudyBySourceDir(dir))!;
+      const [baseline, first, retry] = (await store.listExperiments(study.id, { limit: 100 })).sort((a, b) => a.number - b.number) as [ExperimentRow, ExperimentRow, ExperimentRow];
+      assert.equal(retry.candidateRevisionId, first.candidateRevisionId, 'the same change is the same revision');
+      const runs = await store.listRuns(retry.id);
+      assert.deepEqual(runs.map((r) => [r.role, r.revisionId === baseline.candidateRevisionId ? 'head' : 'candidate']).sort(),
+        [['reference', 'head'], ['working', 'candidate'], ['working', 'candidate'], ['working', 'candidate']]);
+      const [branch] = await store.listBranches(study.id);
+      assert.deepEqual(branch!.headValues, [1.005, 0.95, 0.95, 0.95], 'the new head carries every run of the change');
     } finally {
       await store.close();
     }

@@ -1,10 +1,10 @@
-// The store's guards for λ candidates per head and for adoption, on the real Postgres: controllers that
-// race respect the cap together, an adoption happens once per round, a branch that moved meanwhile keeps
-// its head, and adoption records do not count towards maxExperiments.
+// The store's guards for λ candidates per head, retries and adoption, on the real Postgres: controllers
+// that race respect the cap together, a change is retried once at a time, an adoption happens once per
+// round, a branch that moved meanwhile keeps its head, and adoption records do not count towards maxExperiments.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { GenerationFullError } from '../../services/controller/src/errors.js';
+import { DuplicateChangeError, GenerationFullError } from '../../services/controller/src/errors.js';
 import { openStore } from '../../services/controller/src/store/open-store.js';
 import type { Store } from '../../services/controller/src/store/store.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
@@ -24,12 +24,24 @@ describe('generations and adoption in the store', () => {
     await database.drop();
   });
 
-  const candidate = (seeded: Seeded, options: { generationCap?: number; maxExperiments?: number } = {}) =>
+  const candidate = (seeded: Seeded, options: { generationCap?: number; maxExperiments?: number; changeKey?: string; retry?: boolean } = {}) =>
     store.createExperiment({
       id: randomUUID(), studyId: seeded.study.id, branchId: seeded.branch.id, parentRevisionId: seeded.revisionId,
       candidateRevisionId: seeded.revisionId, hypothesis: 'h', variable: 'LR', description: 'LR', changeKey: randomUUID(), diff: '',
       repeats: 1, runIds: [randomUUID()], ...options,
     });
+
+  it('refuses a change tried from the head, and a retry of it only while another try is in flight', async () => {
+    const seeded = await seedStudy(store);
+    const first = await candidate(seeded, { changeKey: 'LR: 1 -> 2' });
+    await assert.rejects(candidate(seeded, { changeKey: 'LR: 1 -> 2' }), DuplicateChangeError);
+    await assert.rejects(candidate(seeded, { changeKey: 'LR: 1 -> 2', retry: true }), DuplicateChangeError, 'its first try is still in flight');
+    await store.cancelQueuedRuns(first.id);
+    assert.equal(await store.decideExperiment({ experimentId: first.id, outcome: 'discard', reason: 'within the noise', score: 1, peakMemoryMb: null, stats: null }), true);
+    await assert.rejects(candidate(seeded, { changeKey: 'LR: 1 -> 2' }), DuplicateChangeError, 'not a retry: tried is tried');
+    const retries = await Promise.allSettled(Array.from({ length: 4 }, () => candidate(seeded, { changeKey: 'LR: 1 -> 2', retry: true })));
+    assert.equal(retries.filter((r) => r.status === 'fulfilled').length, 1, 'racing controllers retry it once');
+  });
 
   it('lets concurrent creators make at most candidatesPerHead pending candidates from one head', async () => {
     const seeded = await seedStudy(store);

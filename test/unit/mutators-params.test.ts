@@ -151,6 +151,17 @@ describe('createParamsMutator: proposals', () => {
     assert.equal(await mutator.propose(context({ triedFromHead: new Set(all) })), null);
   });
 
+  it('leaves a move whose earlier try was inconclusive until every new move has been tried, then proposes it again', async () => {
+    const mutator = createParamsMutator(spec([param({ name: 'LEARNING_RATE' }), param({ name: 'DEPTH', integer: true })]), OBJECTIVE);
+    const [inconclusive, ...others] = ['LEARNING_RATE: 0.003 -> 0.0015', 'LEARNING_RATE: 0.003 -> 0.006', 'DEPTH: 8 -> 4', 'DEPTH: 8 -> 16'];
+    for (let tried = 0; tried < others.length; tried++) {
+      const proposal = await mutator.propose(context({ triedFromHead: new Set(others.slice(0, tried)), retryFromHead: new Set([inconclusive!]) }));
+      assert.notEqual(proposal?.changeKey, inconclusive, 'a new move comes first');
+    }
+    const last = await mutator.propose(context({ triedFromHead: new Set(others), retryFromHead: new Set([inconclusive!]) }));
+    assert.equal(last?.changeKey, inconclusive);
+  });
+
   it('covers every move of every param before it runs out', async () => {
     const keys = await keysOf([param({ name: 'LEARNING_RATE' }), param({ name: 'DEPTH', integer: true }), param({ name: 'USE_AMP' })]);
     assert.deepEqual(keys, ['DEPTH: 8 -> 16', 'DEPTH: 8 -> 4', 'LEARNING_RATE: 0.003 -> 0.0015', 'LEARNING_RATE: 0.003 -> 0.006', 'USE_AMP: True -> False']);

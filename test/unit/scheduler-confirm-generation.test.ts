@@ -1,4 +1,4 @@
-// Confirmation, λ candidates per head and adoption rounds, decided on crafted rows: what the scheduler
+// Confirmation, λ candidates per head, retries of inconclusive changes and adoption rounds, decided on crafted rows: what the scheduler
 // records for each case, without a database.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -6,6 +6,7 @@ import { StudySpec } from '../../schemas/src/study-spec.js';
 import { adoptionRoundOf, bestBranch } from '../../services/controller/src/scheduler/branch-adoption.js';
 import { decideExperiment } from '../../services/controller/src/scheduler/decide-experiment.js';
 import { rankGeneration } from '../../services/controller/src/scheduler/decide-generation.js';
+import { changesTriedFromHead } from '../../services/controller/src/scheduler/create-experiment.js';
 import type { BranchRow, ExperimentRow, RunRow } from '../../services/controller/src/store/schema.js';
 import { Value } from '@sinclair/typebox/value';
 
@@ -100,5 +101,32 @@ describe('adoption rounds', () => {
   it('finds the best head in the objective direction', () => {
     const b = (index: number, headScore: number | null) => ({ ...branch(), id: `b${index}`, index, headScore }) as BranchRow;
     assert.equal(bestBranch([b(0, 1.0), b(1, 0.9), b(2, 0.95), b(3, null)], spec())?.index, 1);
+  });
+});
+
+describe('changes tried from a head, and those that may be retried', () => {
+  const adaptive = spec({ decision: { maxRepeats: 8 } });
+  const tryOf = (number: number, key: string, values: number[] | null, extra: Partial<ExperimentRow> = {}) => {
+    const decided = values && decideExperiment({ spec: adaptive, experiment: experiment(number), runs: runs(values), branch: branch(), noise: null });
+    return { ...experiment(number), changeKey: key, status: decided ? 'decided' : 'pending', outcome: decided?.outcome ?? null, stats: decided?.stats ?? null, ...extra } as ExperimentRow;
+  };
+
+  it('holds back a change discarded within the noise for a retry, with its runs so far', () => {
+    const history = [tryOf(1, 'within', [1.004]), tryOf(2, 'worse', [1.2]), tryOf(3, 'kept', [0.9]), tryOf(4, 'pending', null)];
+    const { tried, retryable } = changesTriedFromHead(adaptive, history, 'head');
+    assert.deepEqual([...tried].sort(), ['kept', 'pending', 'worse']);
+    assert.deepEqual([...retryable], [['within', 1]]);
+  });
+  it('judges a change by its latest try, and not while a try of it is in flight', () => {
+    const twice = [tryOf(1, 'c', [1.004]), tryOf(5, 'c', [1.003, 1.002])];
+    assert.deepEqual([...changesTriedFromHead(adaptive, twice, 'head').retryable], [['c', 2]]);
+    const inFlight = [tryOf(1, 'c', [1.004]), tryOf(5, 'c', null)];
+    assert.deepEqual([...changesTriedFromHead(adaptive, inFlight, 'head').tried], ['c']);
+  });
+  it('counts only changes from this head, and retries nothing without maxRepeats', () => {
+    const history = [tryOf(1, 'within', [1.004]), tryOf(2, 'other head', [1.004], { parentRevisionId: 'old' })];
+    assert.deepEqual([...changesTriedFromHead(adaptive, history, 'head').tried], []);
+    const plain = changesTriedFromHead(spec(), history, 'head');
+    assert.deepEqual([[...plain.tried], [...plain.retryable]], [['within'], []]);
   });
 });

@@ -1,6 +1,7 @@
 // changelog.md: every experiment, kept or not, with its hypothesis, change and result. After the
 // autoresearch skill's format (`## Experiment N — keep|discard`), with the statistics behind each decision.
 import type { StudySpec } from '../../../../schemas/src/study-spec.js';
+import { poolsEvidence } from '../decisions/adaptive-repeats.js';
 import { isStaged, plannedRuns, stageOf, stagesOf } from '../spec/stages.js';
 import type { ExperimentRow, GuardVerdict } from '../store/schema.js';
 
@@ -23,7 +24,9 @@ export function formatChangelog(input: ChangelogInput): string {
     .filter((e) => e.status === 'decided')
     .sort((a, b) => a.number - b.number)
     .map((e) => {
-      const values = input.runValues.get(e.id) ?? [];
+      // A retried change (decision.maxRepeats) was judged on its earlier tries' runs too: they are shown with its own.
+      const earlier = earlierTries(input, e);
+      const values = [...earlier.flatMap((t) => input.runValues.get(t.id) ?? []), ...(input.runValues.get(e.id) ?? [])];
       const lines = [`## Experiment ${e.number} — ${e.outcome}`, ''];
       const score = e.score === null
         ? `no ${metric} (${e.outcome})`
@@ -34,7 +37,11 @@ export function formatChangelog(input: ChangelogInput): string {
       lines.push(`**Result:** ${e.reason ?? e.outcome ?? ''}`);
       const stagesLine = stagesOfExperiment(spec, e);
       if (stagesLine) lines.push(`**Stages:** ${stagesLine}`);
-      if (e.kind === 'candidate' && e.repeats > plannedRuns(spec, e.stageReached)) {
+      if (earlier.length > 0) {
+        const before = earlier.reduce((n, t) => n + (input.runValues.get(t.id)?.length ?? 0), 0);
+        const tries = earlier.map((t) => `#${t.number}`).join(', ');
+        lines.push(`**Retry:** the same change as ${tries}, from the same head, discarded there within the noise; its ${before} run${before === 1 ? '' : 's'} there and ${values.length - before} here are judged together`);
+      } else if (e.kind === 'candidate' && e.repeats > plannedRuns(spec, e.stageReached)) {
         const atStage = stageOf(spec, e.stageReached).repeats;
         const runs = e.repeats - plannedRuns(spec, e.stageReached) + atStage;
         lines.push(`**Repeats:** ${runs} runs: promising but not yet beyond the noise after ${atStage}, it was run again (adaptive repeats)`);
@@ -83,4 +90,12 @@ function changeOf(e: ExperimentRow): string {
   if (e.kind === 'remeasure') return 'none: the best head, run again unchanged';
   if (e.kind === 'adopt') return `${e.description}: its head becomes that revision (no runs; the diff is from its old head)`;
   return e.changeKey === null ? 'none: the unmodified workspace' : e.description;
+}
+
+/** The earlier tries of the same change from the same head, discarded within the noise, when the study pools them. */
+function earlierTries(input: ChangelogInput, e: ExperimentRow): ExperimentRow[] {
+  if (!poolsEvidence(input.spec) || e.kind !== 'candidate' || e.changeKey === null) return [];
+  return input.experiments
+    .filter((t) => t.number < e.number && t.outcome === 'discard' && t.branchId === e.branchId && t.parentRevisionId === e.parentRevisionId && t.changeKey === e.changeKey)
+    .sort((a, b) => a.number - b.number);
 }

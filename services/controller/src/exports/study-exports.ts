@@ -45,7 +45,8 @@ export async function changelogOf(store: Store, study: StudyRow): Promise<string
   const guardTails = new Map<string, { guard: string; run: number; tail: string[] }>();
   for (const experiment of experiments) {
     if (experiment.status !== 'decided') continue;
-    const runs = await store.listRuns(experiment.id);
+    // A reference run is the head's, run beside the candidate's adaptive repeats: it scores the head, not this experiment.
+    const runs = (await store.listRuns(experiment.id)).filter((r) => r.role !== 'reference');
     // With stages, its score is that of the furthest stage it reached: the values shown are that stage's.
     const scored = runs.filter((r) => r.stage === experiment.stageReached && r.role !== 'holdout');
     runValues.set(experiment.id, scored.map((r) => r.metrics?.[study.spec.objective.metric]).filter((v): v is number => typeof v === 'number'));

@@ -66,6 +66,11 @@ export interface MutationContext {
   };
   /** changeKeys already tried (or in flight) from this head. */
   triedFromHead: Set<string>;
+  /**
+   * changeKeys tried from this head whose discard was within the noise (decision.maxRepeats): not in
+   * triedFromHead, since they may be proposed again and their runs pool; best left until nothing new is left.
+   */
+  retryFromHead?: Set<string>;
   objective: { metric: string; direction: 'minimize' | 'maximize' };
   mutablePaths: string[];
   /** The study's own instructions (`workspace.instructions`, e.g. program.md). */

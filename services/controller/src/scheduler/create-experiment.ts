@@ -1,13 +1,15 @@
 // Makes the next experiment of a branch: ask the mutator for one change to the head, apply it, and
-// queue `repeats` runs of the candidate. A change that cannot be applied is recorded as `invalid`.
+// queue `repeats` runs of the candidate (a retried change: as many as it has had). A change that cannot
+// be applied is recorded as `invalid`.
 import { randomUUID } from 'node:crypto';
 import { GUARD_TIMEOUT_DEFAULT_SECONDS, type StudySpec } from '../../../../schemas/src/study-spec.js';
+import { isRetryableDiscard, retryRunsFor } from '../decisions/adaptive-repeats.js';
 import { describeGuard, failedCommandGuard } from '../decisions/guard-checks.js';
 import { DuplicateChangeError, ExperimentCapError, GenerationFullError } from '../errors.js';
 import { applyEdits, EditError } from '../mutators/edits/apply-edits.js';
 import type { Mutator, RunEvidence } from '../mutators/mutator.js';
 import { diffRevisions } from '../revisions/diff.js';
-import { firstStageRepeats } from '../spec/stages.js';
+import { firstStageRepeats, lastStageIndex } from '../spec/stages.js';
 import { gatherSkillEvidence } from './skill-evidence.js';
 import type { Store } from '../store/store.js';
 import type { BranchRow, ExperimentRow } from '../store/schema.js';
@@ -31,9 +33,7 @@ export async function createNextExperiment(input: {
     if (spec.workspace.mutable.includes(file.path)) mutableText[file.path] = file.content.toString('utf8');
   }
   const branchHistory = input.history.filter((e) => e.branchId === branch.id);
-  const triedFromHead = new Set(
-    branchHistory.filter((e) => e.parentRevisionId === branch.headRevisionId && e.changeKey !== null).map((e) => e.changeKey!),
-  );
+  const { tried: triedFromHead, retryable } = changesTriedFromHead(spec, branchHistory, branch.headRevisionId);
   const instructionsPath = spec.workspace.instructions;
   const instructions = instructionsPath ? headFiles.find((f) => f.path === instructionsPath)?.content.toString('utf8') ?? null : null;
   const proposal = await mutator.propose({
@@ -43,6 +43,7 @@ export async function createNextExperiment(input: {
     branchIndex: branch.index,
     head: { revisionId: branch.headRevisionId, score: branch.headScore, files: mutableText },
     triedFromHead,
+    retryFromHead: new Set(retryable.keys()),
     objective: { metric: spec.objective.metric, direction: spec.objective.direction },
     mutablePaths: spec.workspace.mutable,
     instructions,
@@ -61,6 +62,12 @@ export async function createNextExperiment(input: {
     })),
   });
   if (proposal === null) return { exhausted: true };
+  // A change retried from this head doubles its runs, pooled with its earlier tries' (pooled-evidence.ts),
+  // at the last stage, where it was discarded.
+  const pooledRuns = proposal.invalid === undefined ? retryable.get(proposal.changeKey) : undefined;
+  const runStages = pooledRuns === undefined
+    ? Array.from({ length: firstStageRepeats(spec) }, () => 0)
+    : Array.from({ length: retryRunsFor(spec.decision, pooledRuns) }, () => lastStageIndex(spec));
 
   const base = {
     id: randomUUID(),
@@ -72,7 +79,8 @@ export async function createNextExperiment(input: {
     description: proposal.description,
     changeKey: proposal.invalid === undefined ? proposal.changeKey : null,
     // With stages, a candidate starts at the first; promotion adds the next stage's runs.
-    repeats: firstStageRepeats(spec),
+    repeats: runStages.length,
+    retry: pooledRuns !== undefined,
     maxExperiments: input.maxExperiments,
     generationCap: spec.search.candidatesPerHead,
     edits: proposal.edits,
@@ -102,8 +110,31 @@ export async function createNextExperiment(input: {
     ...base,
     candidateRevisionId,
     diff: diffRevisions(mutableText, changed),
-    runIds: Array.from({ length: firstStageRepeats(spec) }, () => randomUUID()),
+    runIds: runStages.map(() => randomUUID()),
+    runStages,
   }));
+}
+
+/**
+ * The changes its branch has tried from the head (or has in flight), and among them those that may be tried
+ * again, with the runs pooled over their tries so far: a change whose every try was discarded within the
+ * noise, below maxRepeats runs (isRetryableDiscard).
+ */
+export function changesTriedFromHead(spec: StudySpec, branchHistory: ExperimentRow[], headRevisionId: string): { tried: Set<string>; retryable: Map<string, number> } {
+  const tries = new Map<string, ExperimentRow[]>();
+  for (const e of branchHistory) {
+    if (e.parentRevisionId !== headRevisionId || e.changeKey === null) continue;
+    tries.set(e.changeKey, [...(tries.get(e.changeKey) ?? []), e]);
+  }
+  const tried = new Set<string>();
+  const retryable = new Map<string, number>();
+  for (const [key, experiments] of tries) {
+    const latest = experiments.reduce((a, b) => (b.number > a.number ? b : a));
+    const settled = experiments.every((e) => e.status === 'decided');
+    if (settled && isRetryableDiscard(spec.decision, latest.outcome, latest.stats)) retryable.set(key, latest.stats!.nCandidate);
+    else tried.add(key);
+  }
+  return { tried, retryable };
 }
 
 /**

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { AgentMessage, ControlMessage } from '../../../../schemas/src/messages.js';
 import type { StopConditionsSpec } from '../../../../schemas/src/study-spec.js';
 import { runLogger, type RunIdentity } from '../log-context.js';
+import { headRunsFor } from '../decisions/adaptive-repeats.js';
 import { evaluateStopConditions, mayStartAnotherExperiment } from '../decisions/stop-conditions.js';
 import type { AgentGone, Executor, RunVerdict, Slot } from '../executors/executor.js';
 import { ConflictError, ExperimentCapError } from '../errors.js';
@@ -23,6 +24,7 @@ import { reapplyProposalsMadeAhead, reapplyStaleProposals, type ReapplyOutcome }
 import { adoptableRuns, AGENT_RESULT_SETTLE_MS, sleep, type LivenessOptions } from './liveness.js';
 import { hasEnded, type ExperimentDecision } from './decide-experiment.js';
 import { decideStagedExperiment, stageContextFor } from './decide-stage.js';
+import { pooledEvidenceFor } from './pooled-evidence.js';
 import { rankGeneration, type GenerationMember } from './decide-generation.js';
 import { EarlyStopper, isEarlyStopped } from './early-stopping.js';
 import { adoptBestHeads, adoptionRoundOf } from './branch-adoption.js';
@@ -529,14 +531,17 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       const decisions: GenerationMember[] = [];
       for (const member of generation) {
         const context = await stageContextFor(store, study.spec, member, branch);
-        decisions.push({ experiment: member, decision: decideStagedExperiment({ spec: study.spec, experiment: member, runs: runsOf.get(member.id)!, branch, noise }, context) });
+        const evidence = await pooledEvidenceFor(store, study.spec, member, branch, runsOf.get(member.id)!);
+        const decision = decideStagedExperiment({ spec: study.spec, experiment: member, runs: evidence.runs, branch: evidence.branch, noise }, context);
+        if (evidence.note !== null && !decision.extend && !decision.confirm && !decision.promote) decision.reason += `; ${evidence.note}`;
+        decisions.push({ experiment: member, decision });
       }
       const members = rankGeneration(decisions, study.spec.objective.direction);
       // More runs first, for any member that needs them: the generation is decided only once all have them.
       const needMore = members.filter(({ decision }) => decision.extend || decision.confirm || decision.promote);
       for (const { experiment: member, decision } of needMore) {
         if (decision.promote) await this.promoteExperiment(study, member, decision.promote);
-        else await this.extendExperiment(study, member, runsOf.get(member.id)!, decision, decision.extend ? 'working' : 'confirm');
+        else await this.extendExperiment(study, member, runsOf.get(member.id)!, decision, decision.extend ? 'working' : 'confirm', branch);
       }
       if (needMore.length > 0) break;
       for (const member of members) {
@@ -614,6 +619,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       stageVerdict: decision.stageVerdict,
     });
     if (!applied) return 'skipped';
+    // A discard within the noise may make its change worth retrying from this head: ask the mutator again.
+    if (decision.outcome === 'discard') this.exhaustedHeads.delete(`${branch.id}@${experiment.parentRevisionId}`);
     if (decision.outcome === 'keep' && newHead && study.spec.mutator.kind === 'llm') {
       await this.reapplyToHead(study, branch.id, newHead.revisionId);
     }
@@ -634,12 +641,31 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
    * Queues more runs of a candidate before its decision, once (another controller may have done it already):
    * working runs for a promising candidate (adaptive repeats), or fresh confirm runs for one that passed.
    */
-  private async extendExperiment(study: StudyRow, experiment: ExperimentRow, runs: RunRow[], decision: ExperimentDecision, role: 'working' | 'confirm'): Promise<void> {
+  private async extendExperiment(
+    study: StudyRow,
+    experiment: ExperimentRow,
+    runs: RunRow[],
+    decision: ExperimentDecision,
+    role: 'working' | 'confirm',
+    branch: BranchRow,
+  ): Promise<void> {
     const { store } = this.options;
     const count = role === 'working' ? decision.extend! : decision.confirm!;
     const runsSoFar = runs.filter((r) => r.role === role).length;
     const added = await store.addRuns({ experimentId: experiment.id, runIds: Array.from({ length: count }, () => randomUUID()), role, whenCount: runsSoFar, stage: experiment.stageReached });
     if (added === 0) return;
+    if (role === 'working' && decision.stats) {
+      // The head runs again beside the candidate, so that both sides of the comparison grow (its runs count for every candidate from it).
+      const headRuns = headRunsFor(study.spec.decision, decision.stats.nHead, decision.stats.nCandidate + added);
+      await store.addRuns({
+        experimentId: experiment.id,
+        runIds: Array.from({ length: headRuns }, () => randomUUID()),
+        role: 'reference',
+        revisionId: branch.headRevisionId,
+        whenCount: runs.filter((r) => r.role === 'reference').length,
+        stage: experiment.stageReached,
+      });
+    }
     // With stages, what the reader counts is the runs at the stage deciding it, not the screen's before it.
     const atStage = runs.filter((r) => r.role === role && r.stage === experiment.stageReached).length;
     const summary = decision.stats?.summary ?? decision.reason;

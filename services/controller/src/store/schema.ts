@@ -66,8 +66,10 @@ export type RunRowStatus = 'queued' | 'running' | 'succeeded' | 'crashed' | 'tim
  * working: a run that scores its experiment. holdout: a skill run on a holdout input, made only at the
  * baseline and at the end, which is reported but never decides anything. confirm: a fresh run of a
  * candidate that passed the rule (decision.confirmRuns), which must hold the gain before it is kept.
+ * reference: a run of the HEAD (its revisionId is the parent's) queued beside a candidate's adaptive
+ * repeats, so both sides of the comparison grow; it scores the head, never the candidate.
  */
-export type RunRole = 'working' | 'holdout' | 'confirm';
+export type RunRole = 'working' | 'holdout' | 'confirm' | 'reference';
 
 /** The embedded mode's one team, created on demand: a study always belongs to a team. */
 export const LOCAL_TEAM_NAME = 'local';

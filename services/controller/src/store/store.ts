@@ -44,6 +44,7 @@ import {
 } from './queries/experiments.js';
 import { ingestResult, type IngestOutcome } from './queries/ingest-result.js';
 import { promoteExperiment, type Promotion } from './queries/promote-experiment.js';
+import { listEarlierTries, listReferenceRuns, type EarlierTriesQuery } from './queries/pooled-evidence.js';
 import { countStageRefusals, listStageMeans, listStagePairs, type StageMeansQuery, type StagePairsQuery } from './queries/stage-results.js';
 import { countRunsPerTeam, countStudiesByStatus, type TeamQueue } from './queries/queue-depth.js';
 import { recordLostRun, recordRunEnd, type LostRun } from './queries/run-liveness.js';
@@ -226,6 +227,12 @@ export class Store {
   }
   listStageMeans(query: StageMeansQuery): Promise<{ number: number; mean: number }[]> {
     return listStageMeans(this.db, query);
+  }
+  listReferenceRuns(query: { studyId: string; revisionId: string; stage: number }): Promise<RunRow[]> {
+    return listReferenceRuns(this.db, query);
+  }
+  listEarlierTries(query: EarlierTriesQuery): Promise<{ number: number; run: RunRow }[]> {
+    return listEarlierTries(this.db, query);
   }
   listStagePairs(query: StagePairsQuery): Promise<{ number: number; at: number; next: number }[]> {
     return listStagePairs(this.db, query);

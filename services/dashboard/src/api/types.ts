@@ -94,7 +94,7 @@ export interface DecisionStats {
 export interface Run {
   id: string;
   repeatIndex: number;
-  role: 'working' | 'holdout' | 'confirm';
+  role: 'working' | 'holdout' | 'confirm' | 'reference';
   /** The stage it ran at (spec.stages, 0-based). */
   stage: number;
   attempt: number;

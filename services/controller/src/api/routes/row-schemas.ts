@@ -110,7 +110,7 @@ export const RunSchema = Type.Object(
     experimentId: Type.String(),
     revisionId: Type.String(),
     repeatIndex: Type.Integer(),
-    role: Type.String({ description: 'working, holdout or confirm' }),
+    role: Type.String({ description: "working, holdout, confirm, or reference (a run of the head beside a candidate's adaptive repeats)" }),
     stage: Type.Integer({ description: 'The stage it runs at (spec.stages, 0-based): its budget and GPU class; 0 without stages.' }),
     attempt: Type.Integer(),
     status: Type.String({ description: 'queued, running, succeeded, crashed, timeout, stopped or lost' }),

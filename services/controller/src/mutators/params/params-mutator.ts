@@ -1,5 +1,6 @@
 // The offline mutator: each proposal moves exactly ONE declared param of the head one step, never a move
-// already tried from that head, chosen deterministically under the spec's seed (no network, replayable).
+// already tried from that head (one whose try was inconclusive may come back once every other move has
+// been tried), chosen deterministically under the spec's seed (no network, replayable).
 // With strategy random it is random search instead: every param drawn afresh (random-configuration.ts).
 import type { Direction, Param, ParamsMutatorSpec } from '../../../../../schemas/src/study-spec.js';
 import { AutoresearchError } from '../../errors.js';
@@ -47,7 +48,10 @@ export function createParamsMutator(spec: ParamsMutatorSpec, objective: ParamsOb
     async propose(ctx: MutationContext): Promise<Proposal | null> {
       const declared = spec.params.map((param, index) => declaredConstant(param, index, labels[index]!, ctx.head.files, strategy));
       if (strategy === 'random') return proposeRandomConfiguration({ seed: spec.seed, declared, ctx, objective });
-      const untried = declared.flatMap(movesOf).filter((move) => !ctx.triedFromHead.has(move.changeKey));
+      const open = declared.flatMap(movesOf).filter((move) => !ctx.triedFromHead.has(move.changeKey));
+      // New moves first; a move whose earlier try was inconclusive comes back once none are left.
+      const fresh = open.filter((move) => !ctx.retryFromHead?.has(move.changeKey));
+      const untried = fresh.length > 0 ? fresh : open;
       if (untried.length === 0) return null;
       // Branches from one head draw apart, or they would all try the same change first; branch 0 draws as
       // a single-branch study always has, so its studies replay unchanged.

@@ -23,6 +23,11 @@ export interface NewExperiment {
   runIds: string[];
   /** The stage of each run in runIds (spec.stages); all at stage 0 when absent. */
   runStages?: number[];
+  /**
+   * A change tried before from the same head, whose discard was within the noise (decision.maxRepeats):
+   * refused only while another try of it is in flight, instead of whenever one exists.
+   */
+  retry?: boolean;
   /** Skill studies' baseline: runs on the holdout inputs, repeat index n.., which score nothing. */
   holdoutRunIds?: string[];
   /** Given only for an experiment decided on the spot (invalid): it is stored decided, without runs. */
@@ -53,7 +58,7 @@ export interface ListExperimentsOptions {
 }
 
 export async function createExperiment(db: StoreDb, input: NewExperiment): Promise<ExperimentRow> {
-  const { runIds, runStages, holdoutRunIds = [], outcome, reason, maxExperiments, generationCap, ...fields } = input;
+  const { runIds, runStages, holdoutRunIds = [], outcome, reason, maxExperiments, generationCap, retry = false, ...fields } = input;
   if (runStages !== undefined && runStages.length !== runIds.length) {
     throw new InvalidInputError([{ path: 'runStages', message: `has ${runStages.length} stages for ${runIds.length} runs` }]);
   }
@@ -76,11 +81,12 @@ export async function createExperiment(db: StoreDb, input: NewExperiment): Promi
       if (Number(counted!.n) >= generationCap) throw new GenerationFullError(generationCap);
     }
     // Under the study lock taken above: two controllers proposing the same change from the same head
-    // (a deterministic mutator does) get one experiment, not two.
+    // (a deterministic mutator does) get one experiment, not two. A retry is refused only while a try is in flight.
     if (fields.changeKey !== null) {
       const tried = await queryRows(tx, sql`
         SELECT 1 FROM experiments
          WHERE branch_id = ${fields.branchId} AND parent_revision_id = ${fields.parentRevisionId} AND change_key = ${fields.changeKey}
+           ${retry ? sql`AND status = 'pending'` : sql``}
          LIMIT 1`);
       if (tried.length > 0) throw new DuplicateChangeError(fields.changeKey);
     }
@@ -125,6 +131,8 @@ export interface AddedRuns {
   whenCount: number;
   /** The stage they run at; the experiment's furthest stage when absent (adaptive repeats and confirmations are at its last). */
   stage?: number;
+  /** The revision they run: the candidate's when absent; the head's (the parent) for role reference. */
+  revisionId?: string;
 }
 
 /**
@@ -147,7 +155,7 @@ export async function addRuns(db: StoreDb, input: AddedRuns): Promise<number> {
         id,
         studyId: experiment.studyId,
         experimentId: experiment.id,
-        revisionId: experiment.candidateRevisionId!,
+        revisionId: input.revisionId ?? experiment.candidateRevisionId!,
         repeatIndex: next + i,
         role: input.role,
         stage: input.stage ?? experiment.stageReached,
