@@ -2,7 +2,7 @@
 // Messages API server through ANTHROPIC_BASE_URL. What the model was shown, how invalid proposals are
 // re-asked and recorded, what a storm of 429s and 529s or an API that is down does to a study, and cost.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -96,7 +96,14 @@ describe('the llm mutator', () => {
     };
     api.setPolicy(tuner);
     const first = api.requests.length;
-    const dir = join(REPO_ROOT, 'examples', 'tiny-lm');
+    // A copy of the example whose runs train for 3 s of CPU instead of 15: this test is about what the model
+    // is shown and what it may change, not about how far 10 experiments get (examples/tiny-lm tests that).
+    const dir = await mkdtemp(join(tmpdir(), 'llm-tiny-lm-'));
+    dirs.push(dir);
+    await cp(join(REPO_ROOT, 'examples', 'tiny-lm'), dir, { recursive: true, filter: (source) => !source.includes('.autoresearch') });
+    const train = await readFile(join(dir, 'train.js'), 'utf8');
+    assert.match(train, /^const TIME_BUDGET = 15;$/m);
+    await writeFile(join(dir, 'train.js'), train.replace(/^const TIME_BUDGET = 15;$/m, 'const TIME_BUDGET = 3;'));
     const out = await mkdtemp(join(tmpdir(), 'llm-out-'));
     dirs.push(out);
     const result = await runCli(['run', dir, '--spec', 'study-llm.yaml', '--fresh', '--slots', '2', '--max-experiments', '10', '--plateau', '20', '--port', '0', '--out', out], env());
