@@ -115,11 +115,13 @@ describe('changes tried from a head, and those that may be retried', () => {
     const history = [tryOf(1, 'within', [1.004]), tryOf(2, 'worse', [1.2]), tryOf(3, 'kept', [0.9]), tryOf(4, 'pending', null)];
     const { tried, retryable } = changesTriedFromHead(adaptive, history, 'head');
     assert.deepEqual([...tried].sort(), ['kept', 'pending', 'worse']);
-    assert.deepEqual([...retryable], [['within', 1]]);
+    assert.deepEqual([...retryable.keys()], ['within']);
+    assert.equal(retryable.get('within')!.runs, 1);
+    assert.ok(retryable.get('within')!.pValue > 0.5, 'it looked worse: a high p-value, a late retry');
   });
   it('judges a change by its latest try, and not while a try of it is in flight', () => {
     const twice = [tryOf(1, 'c', [1.004]), tryOf(5, 'c', [1.003, 1.002])];
-    assert.deepEqual([...changesTriedFromHead(adaptive, twice, 'head').retryable], [['c', 2]]);
+    assert.equal(changesTriedFromHead(adaptive, twice, 'head').retryable.get('c')?.runs, 2);
     const inFlight = [tryOf(1, 'c', [1.004]), tryOf(5, 'c', null)];
     assert.deepEqual([...changesTriedFromHead(adaptive, inFlight, 'head').tried], ['c']);
   });

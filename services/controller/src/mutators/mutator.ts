@@ -67,10 +67,11 @@ export interface MutationContext {
   /** changeKeys already tried (or in flight) from this head. */
   triedFromHead: Set<string>;
   /**
-   * changeKeys tried from this head whose discard was within the noise (decision.maxRepeats): not in
-   * triedFromHead, since they may be proposed again and their runs pool; best left until nothing new is left.
+   * changeKeys tried from this head whose discard was within the noise (decision.maxRepeats), each with the
+   * p-value of its runs so far (lower: more likely a real gain). Not in triedFromHead, since they may be
+   * proposed again and their runs pool; best left until nothing new is left, the most promising first.
    */
-  retryFromHead?: Set<string>;
+  retryFromHead?: Map<string, number>;
   objective: { metric: string; direction: 'minimize' | 'maximize' };
   mutablePaths: string[];
   /** The study's own instructions (`workspace.instructions`, e.g. program.md). */

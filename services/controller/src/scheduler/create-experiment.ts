@@ -43,7 +43,7 @@ export async function createNextExperiment(input: {
     branchIndex: branch.index,
     head: { revisionId: branch.headRevisionId, score: branch.headScore, files: mutableText },
     triedFromHead,
-    retryFromHead: new Set(retryable.keys()),
+    retryFromHead: new Map([...retryable].map(([key, tries]) => [key, tries.pValue])),
     objective: { metric: spec.objective.metric, direction: spec.objective.direction },
     mutablePaths: spec.workspace.mutable,
     instructions,
@@ -64,7 +64,7 @@ export async function createNextExperiment(input: {
   if (proposal === null) return { exhausted: true };
   // A change retried from this head doubles its runs, pooled with its earlier tries' (pooled-evidence.ts),
   // at the last stage, where it was discarded.
-  const pooledRuns = proposal.invalid === undefined ? retryable.get(proposal.changeKey) : undefined;
+  const pooledRuns = proposal.invalid === undefined ? retryable.get(proposal.changeKey)?.runs : undefined;
   const runStages = pooledRuns === undefined
     ? Array.from({ length: firstStageRepeats(spec) }, () => 0)
     : Array.from({ length: retryRunsFor(spec.decision, pooledRuns) }, () => lastStageIndex(spec));
@@ -116,22 +116,28 @@ export async function createNextExperiment(input: {
 }
 
 /**
- * The changes its branch has tried from the head (or has in flight), and among them those that may be tried
- * again, with the runs pooled over their tries so far: a change whose every try was discarded within the
- * noise, below maxRepeats runs (isRetryableDiscard).
+ * The changes its branch has tried from the head (or has in flight), and apart from them those that may be
+ * tried again, with the runs pooled over their tries so far and the p-value of their latest decision: a
+ * change whose latest try was discarded within the noise, below maxRepeats runs (isRetryableDiscard).
  */
-export function changesTriedFromHead(spec: StudySpec, branchHistory: ExperimentRow[], headRevisionId: string): { tried: Set<string>; retryable: Map<string, number> } {
+export function changesTriedFromHead(
+  spec: StudySpec,
+  branchHistory: ExperimentRow[],
+  headRevisionId: string,
+): { tried: Set<string>; retryable: Map<string, { runs: number; pValue: number }> } {
   const tries = new Map<string, ExperimentRow[]>();
   for (const e of branchHistory) {
     if (e.parentRevisionId !== headRevisionId || e.changeKey === null) continue;
     tries.set(e.changeKey, [...(tries.get(e.changeKey) ?? []), e]);
   }
   const tried = new Set<string>();
-  const retryable = new Map<string, number>();
+  const retryable = new Map<string, { runs: number; pValue: number }>();
   for (const [key, experiments] of tries) {
     const latest = experiments.reduce((a, b) => (b.number > a.number ? b : a));
     const settled = experiments.every((e) => e.status === 'decided');
-    if (settled && isRetryableDiscard(spec.decision, latest.outcome, latest.stats)) retryable.set(key, latest.stats!.nCandidate);
+    if (settled && isRetryableDiscard(spec.decision, latest.outcome, latest.stats)) {
+      retryable.set(key, { runs: latest.stats!.nCandidate, pValue: latest.stats!.pValue ?? 1 });
+    }
     else tried.add(key);
   }
   return { tried, retryable };

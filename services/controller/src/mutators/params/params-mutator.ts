@@ -1,6 +1,6 @@
 // The offline mutator: each proposal moves exactly ONE declared param of the head one step, never a move
-// already tried from that head (one whose try was inconclusive may come back once every other move has
-// been tried), chosen deterministically under the spec's seed (no network, replayable).
+// already tried from that head (one whose tries were inconclusive may come back, the most promising first,
+// once every other move has been tried), chosen deterministically under the spec's seed (no network, replayable).
 // With strategy random it is random search instead: every param drawn afresh (random-configuration.ts).
 import type { Direction, Param, ParamsMutatorSpec } from '../../../../../schemas/src/study-spec.js';
 import { AutoresearchError } from '../../errors.js';
@@ -49,10 +49,13 @@ export function createParamsMutator(spec: ParamsMutatorSpec, objective: ParamsOb
       const declared = spec.params.map((param, index) => declaredConstant(param, index, labels[index]!, ctx.head.files, strategy));
       if (strategy === 'random') return proposeRandomConfiguration({ seed: spec.seed, declared, ctx, objective });
       const open = declared.flatMap(movesOf).filter((move) => !ctx.triedFromHead.has(move.changeKey));
-      // New moves first; a move whose earlier try was inconclusive comes back once none are left.
-      const fresh = open.filter((move) => !ctx.retryFromHead?.has(move.changeKey));
-      const untried = fresh.length > 0 ? fresh : open;
-      if (untried.length === 0) return null;
+      const untried = open.filter((move) => !ctx.retryFromHead?.has(move.changeKey));
+      if (untried.length === 0) {
+        // Every move was tried: the most promising of those whose tries were inconclusive comes back.
+        const promise = (move: Move) => ctx.retryFromHead?.get(move.changeKey) ?? 1;
+        const retry = open.reduce<Move | null>((best, move) => (best === null || promise(move) < promise(best) ? move : best), null);
+        return retry && proposalFor(retry, objective);
+      }
       // Branches from one head draw apart, or they would all try the same change first; branch 0 draws as
       // a single-branch study always has, so its studies replay unchanged.
       const branch = ctx.branchIndex > 0 ? [ctx.branchIndex] : [];
