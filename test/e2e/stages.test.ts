@@ -1,6 +1,7 @@
 // Screen, then promote, through the real CLI, controller and agents: a two-stage study whose script's value
 // depends on the stage it is told (AUTORESEARCH_STAGE). The baseline runs both stages; a bad candidate is
 // screened out after its one screen run; a good one is promoted, runs the full stage, and is kept on it.
+// And a screen whose results do not predict the full stage's is skipped, but for one candidate in 1/audit.
 import assert from 'node:assert/strict';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -111,6 +112,50 @@ describe('screen, then promote', () => {
       assert.match(changelog, /## Experiment \d — screened-out[\s\S]*?\*\*Stages:\*\* reached screen \(1 of 2\)/);
       assert.match(changelog, /## Experiment \d — keep[\s\S]*?\*\*Score:\*\* loss 0\.9\d+ \(mean of 2 runs[\s\S]*?\*\*Stages:\*\* reached full \(2 of 2\); screen: .*promoted to full/);
       assert.match(changelog, /## Experiment 0 — baseline[\s\S]*?\*\*Stages:\*\* every stage measured \(screen, full\)/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('skips a screen whose results have not predicted the full stage, and still screens one candidate in 1/audit', { timeout: 120_000 }, async () => {
+    const counters = join(fixture.scratch, 'skip-counters');
+    // The screen alternates 2.0, 2.1 by run; the full stage steps 1.0, 1.0, 1.05, 1.05, …: they do not correlate.
+    const train = `const A = 0;\nconst B = 0;\nconst C = 0;
+const fs = require('node:fs');
+const stage = process.env.AUTORESEARCH_STAGE;
+const counter = ${JSON.stringify(counters)} + '.' + stage;
+const k = fs.existsSync(counter) ? Number(fs.readFileSync(counter, 'utf8')) : 0;
+fs.writeFileSync(counter, String(k + 1));
+console.log('---');
+console.log('loss: ' + (stage === 'screen' ? 2 + 0.1 * (k % 2) : 1 + 0.05 * (Math.floor(k / 2) % 2)).toFixed(6));
+`;
+    const spec = SPEC
+      .replace('promote: { calibration: 0 }', 'promote: { calibration: 3, audit: 0.5 }')
+      .replace('baselineRepeats: 3', 'baselineRepeats: 2')
+      .replace('{ name: full, budgetSeconds: 20, repeats: 2 }', '{ name: full, budgetSeconds: 20, repeats: 1 }')
+      .replace('    - { name: GAIN, file: train.js, choices: [-1, 0, 1] }', ['A', 'B', 'C'].map((n) => `    - { name: ${n}, file: train.js, choices: [-1, 0, 1] }`).join('\n'))
+      .replace('maxExperiments: 3', 'maxExperiments: 7');
+    const out = join(fixture.scratch, 'skip-out');
+    const dir = await makeStudyFolder({ 'train.js': train, 'study.yaml': spec });
+    try {
+      const result = await runCli(['run', dir, '--slots', '1', '--port', '0', '--out', out], { DATABASE_URL: fixture.database.url });
+      assert.equal(result.code, 0, `${result.stdout}\n${result.stderr}`);
+      const store = await openStore({ databaseUrl: fixture.database.url, poolSize: 1 });
+      try {
+        const study = (await store.findStudyBySourceDir(dir))!;
+        const candidates = (await store.listExperiments(study.id, { limit: 100 })).filter((e) => e.number > 0).sort((a, b) => a.number - b.number);
+        const stages = await Promise.all(candidates.map(async (e) => (await store.listRuns(e.id)).map((r) => r.stage).sort().join('')));
+        // Three calibrate (both stages), then the screen is distrusted: one skips it, the next is screened, and so on.
+        assert.deepEqual(stages, ['01', '01', '01', '1', '01', '1'], JSON.stringify(candidates.map((e) => [e.number, e.outcome, e.reason])));
+        const skipped = candidates[3]!;
+        assert.equal(skipped.stageVerdicts[0]?.skipped, true);
+        assert.match(skipped.stageVerdicts[0]!.summary, /^screen skipped: screen's results have not predicted full's beyond chance \(r=[-\d.]+ over the last 3 candidates that ran both\), so it would promote this candidate unjudged; 1 candidate in 2 is still screened/);
+        assert.match(candidates[4]!.stageVerdicts[0]!.summary, /^screen: 2\.\d+, not judged \(screen's results have not predicted full's/);
+      } finally {
+        await store.close();
+      }
+      const changelog = await readFile(join(out, 'changelog.md'), 'utf8');
+      assert.match(changelog, /## Experiment 4 — \w+[\s\S]*?\*\*Stages:\*\* reached full \(2 of 2\); screen skipped: /);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import { Value } from '@sinclair/typebox/value';
 import { StudySpec } from '../../schemas/src/study-spec.js';
 import { decideStagedExperiment } from '../../services/controller/src/scheduler/decide-stage.js';
+import { startingStage } from '../../services/controller/src/scheduler/screen-skip.js';
 import type { BranchRow, ExperimentRow, RunRow } from '../../services/controller/src/store/schema.js';
 
 /** calibration 0 (the screen trusted from the start) unless told otherwise: these cases are about the rules. */
@@ -129,5 +130,33 @@ describe('a study with stages', () => {
     const discarded = decideStagedExperiment({ spec: spec(), experiment: experiment(4, 1), branch: branch(), noise: null, runs: runs([0, 1.5], [1, 1.01], [1, 1.011]) });
     assert.equal(discarded.outcome, 'discard');
     assert.equal(discarded.newHeadStageValues, undefined);
+  });
+});
+
+describe('a screen that does not predict is skipped (startingStage)', () => {
+  const calibrated = spec({ calibration: 8, audit: 0.25 });
+  /** Ten candidates whose screen said nothing about their full result, and ten where it did. */
+  const unrelated = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((i) => ({ at: 2 + (i % 2) * 0.1, next: 1 + (i % 3) * 0.01 }));
+  const related = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((i) => ({ at: 2 + i * 0.01, next: 1 + i * 0.01 }));
+  const skipped = (number: number) => ({ ...experiment(number, 1), stageVerdicts: [{ stage: 0, skipped: true }] }) as unknown as ExperimentRow;
+
+  it('starts a candidate past a calibrated screen whose results have not predicted the next stage, saying why', () => {
+    const start = startingStage(calibrated, unrelated, [experiment(1, 1)]);
+    assert.equal(start.stage, 1);
+    assert.equal(start.skipped?.skipped, true);
+    assert.equal(start.skipped?.n, 0);
+    assert.match(start.skipped!.summary, /^screen skipped: screen's results have not predicted full's beyond chance \(r=-?[\d.]+ over the last 10 candidates that ran both\), so it would promote this candidate unjudged; 1 candidate in 4 is still screened/);
+  });
+  it('still screens one candidate in 1/audit, so the screen can win its trust back', () => {
+    assert.equal(startingStage(calibrated, unrelated, [skipped(3), skipped(2), skipped(1)]).stage, 0, 'the 4th after 3 skipped');
+    assert.equal(startingStage(calibrated, unrelated, [skipped(3), experiment(2, 1), skipped(1)]).stage, 1);
+    assert.equal(startingStage(spec({ calibration: 8, audit: 0 }), unrelated, [skipped(3), skipped(2), skipped(1)]).stage, 1, 'audit 0: never');
+  });
+  it('screens every candidate while calibrating, once trusted, with calibration 0, and in a study without stages', () => {
+    assert.equal(startingStage(calibrated, unrelated.slice(0, 7), []).stage, 0);
+    assert.equal(startingStage(calibrated, related, []).stage, 0);
+    assert.equal(startingStage(spec({ calibration: 0 }), unrelated, []).stage, 0);
+    const plain = { ...calibrated, stages: undefined } as StudySpec;
+    assert.equal(startingStage(plain, unrelated, []).stage, 0);
   });
 });

@@ -9,7 +9,8 @@ import { DuplicateChangeError, ExperimentCapError, GenerationFullError } from '.
 import { applyEdits, EditError } from '../mutators/edits/apply-edits.js';
 import type { Mutator, RunEvidence } from '../mutators/mutator.js';
 import { diffRevisions } from '../revisions/diff.js';
-import { firstStageRepeats, lastStageIndex } from '../spec/stages.js';
+import { lastStageIndex, stageOf } from '../spec/stages.js';
+import { startingStageFor } from './screen-skip.js';
 import { gatherSkillEvidence } from './skill-evidence.js';
 import type { Store } from '../store/store.js';
 import type { BranchRow, ExperimentRow } from '../store/schema.js';
@@ -65,8 +66,10 @@ export async function createNextExperiment(input: {
   // A change retried from this head doubles its runs, pooled with its earlier tries' (pooled-evidence.ts),
   // at the last stage, where it was discarded.
   const pooledRuns = proposal.invalid === undefined ? retryable.get(proposal.changeKey)?.runs : undefined;
+  // A new candidate starts at the first stage, or past a screen that has not predicted the next (screen-skip.ts).
+  const start = pooledRuns === undefined && proposal.invalid === undefined ? await startingStageFor(store, spec, input.studyId, input.history) : { stage: 0 };
   const runStages = pooledRuns === undefined
-    ? Array.from({ length: firstStageRepeats(spec) }, () => 0)
+    ? Array.from({ length: stageOf(spec, start.stage).repeats }, () => start.stage)
     : Array.from({ length: retryRunsFor(spec.decision, pooledRuns) }, () => lastStageIndex(spec));
 
   const base = {
@@ -112,6 +115,7 @@ export async function createNextExperiment(input: {
     diff: diffRevisions(mutableText, changed),
     runIds: runStages.map(() => randomUUID()),
     runStages,
+    ...(start.skipped && { stageVerdicts: [start.skipped] }),
   }));
 }
 

@@ -213,8 +213,8 @@ export interface StageVerdict {
   name: string;
   rule: 'better-than-head-minus-noise' | 'top-fraction';
   promoted: boolean;
-  /** The candidate's mean at this stage, over `n` runs. */
-  mean: number;
+  /** The candidate's mean at this stage, over `n` runs; null when it skipped the stage (n 0). */
+  mean: number | null;
   n: number;
   /** better-than-head-minus-noise: the head's mean at this stage and the noise allowed (0 when unknown). */
   headMean?: number | null;
@@ -227,6 +227,8 @@ export interface StageVerdict {
   untrusted?: ScreenTrust;
   /** Its rule turned it away, but it was promoted anyway to keep checking the screen (promote.audit). */
   audited?: boolean;
+  /** It never ran this stage: the stage was distrusted (untrusted says why), so it started at the next. */
+  skipped?: boolean;
   summary: string;
 }
 

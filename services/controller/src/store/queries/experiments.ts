@@ -2,7 +2,7 @@
 import { and, asc, count, desc, eq, gt, inArray, isNotNull, sql } from 'drizzle-orm';
 import { DuplicateChangeError, ExperimentCapError, GenerationFullError, InvalidInputError, NotFoundError } from '../../errors.js';
 import { queryRows, type StoreDb } from '../db.js';
-import { experiments, runs, type DecisionStats, type ExperimentOutcome, type ExperimentRow, type ExperimentStatus, type ModelUsage, type RunRole, type ExperimentKind } from '../schema.js';
+import { experiments, runs, type DecisionStats, type ExperimentOutcome, type ExperimentRow, type ExperimentStatus, type ModelUsage, type RunRole, type ExperimentKind, type StageVerdict } from '../schema.js';
 
 export interface NewExperiment {
   id: string;
@@ -23,6 +23,8 @@ export interface NewExperiment {
   runIds: string[];
   /** The stage of each run in runIds (spec.stages); all at stage 0 when absent. */
   runStages?: number[];
+  /** Verdicts known when it is created: a first stage it skips (scheduler/screen-skip.ts). */
+  stageVerdicts?: StageVerdict[];
   /**
    * A change tried before from the same head, whose discard was within the noise (decision.maxRepeats):
    * refused only while another try of it is in flight, instead of whenever one exists.
