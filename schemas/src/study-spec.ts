@@ -419,7 +419,8 @@ export const StagePromotion = Type.Object(
         maximum: 1,
         description:
           'The share of the candidates a trusted screen turns away that are promoted anyway, so that its trust rests on fresh ' +
-          'evidence and not only on the candidates it chose. Default 0.2 (1 in 5); 0 audits none.',
+          'evidence and not only on the candidates it chose. Default 0.2 (1 in 5); 0 audits none. And once a calibrated screen is ' +
+          'distrusted, candidates skip it, but for 1 in round(1/audit), which still runs it so it can earn its trust back.',
       }),
     ),
   },
