@@ -10,6 +10,7 @@ import { applyEdits, EditError } from '../mutators/edits/apply-edits.js';
 import type { Mutator, RunEvidence } from '../mutators/mutator.js';
 import { diffRevisions } from '../revisions/diff.js';
 import { lastStageIndex, stageOf } from '../spec/stages.js';
+import { headRunCount, queueHeadRuns } from './pooled-evidence.js';
 import { startingStageFor } from './screen-skip.js';
 import { gatherSkillEvidence } from './skill-evidence.js';
 import type { Store } from '../store/store.js';
@@ -109,7 +110,7 @@ export async function createNextExperiment(input: {
       : file,
   );
   const candidateRevisionId = await store.putRevision(candidateFiles);
-  return createOrStandDown(() => store.createExperiment({
+  const result = await createOrStandDown(() => store.createExperiment({
     ...base,
     candidateRevisionId,
     diff: diffRevisions(mutableText, changed),
@@ -117,6 +118,13 @@ export async function createNextExperiment(input: {
     runStages,
     ...(start.skipped && { stageVerdicts: [start.skipped] }),
   }));
+  if (pooledRuns !== undefined && 'created' in result) {
+    // A retry is held against the head: the head runs again beside it, or a head kept on one lucky run would
+    // make every retry look worse for good.
+    const head = await headRunCount(store, spec, input.studyId, branch);
+    await queueHeadRuns(store, spec, result.created, branch, { head, candidateAfter: pooledRuns + runStages.length, referenceSoFar: 0 });
+  }
+  return result;
 }
 
 /**

@@ -4,7 +4,8 @@
 // extensions). Runs of one revision are evidence about it whichever experiment ran them, so nothing a
 // retry or an extension paid for is thrown away.
 import type { StudySpec } from '../../../../schemas/src/study-spec.js';
-import { poolsEvidence } from '../decisions/adaptive-repeats.js';
+import { randomUUID } from 'node:crypto';
+import { headRunsFor, poolsEvidence } from '../decisions/adaptive-repeats.js';
 import { lastStageIndex } from '../spec/stages.js';
 import type { BranchRow, ExperimentRow, RunRow } from '../store/schema.js';
 import type { Store } from '../store/store.js';
@@ -47,6 +48,35 @@ export async function pooledEvidenceFor(store: Store, spec: StudySpec, experimen
     branch: reference.length > 0 ? { ...branch, headValues: [...branch.headValues, ...reference] } : branch,
     note: parts.length > 0 ? `pooled with ${parts.join(' and ')}` : null,
   };
+}
+
+/**
+ * Queues runs of the head beside a candidate's new runs (an extension, or a retry), so that both sides of the
+ * comparison grow: up to the candidate's runs once they have run, never past maxRepeats (headRunsFor). Once,
+ * whichever controller gets there first. Returns how many were queued.
+ */
+export async function queueHeadRuns(
+  store: Store,
+  spec: StudySpec,
+  experiment: ExperimentRow,
+  branch: BranchRow,
+  runs: { head: number; candidateAfter: number; referenceSoFar: number },
+): Promise<number> {
+  const count = headRunsFor(spec.decision, runs.head, runs.candidateAfter);
+  return store.addRuns({
+    experimentId: experiment.id,
+    runIds: Array.from({ length: count }, () => randomUUID()),
+    role: 'reference',
+    revisionId: branch.headRevisionId,
+    whenCount: runs.referenceSoFar,
+    stage: experiment.stageReached,
+  });
+}
+
+/** The head's runs the comparison holds a candidate against: its own values and its reference runs so far. */
+export async function headRunCount(store: Store, spec: StudySpec, studyId: string, branch: BranchRow): Promise<number> {
+  const reference = await store.listReferenceRuns({ studyId, revisionId: branch.headRevisionId, stage: lastStageIndex(spec) });
+  return branch.headValues.length + reference.filter((r) => typeof r.metrics?.[spec.objective.metric] === 'number').length;
 }
 
 function plural(n: number, noun: string): string {

@@ -7,7 +7,6 @@ import type { Logger } from 'pino';
 import type { AgentMessage, ControlMessage } from '../../../../schemas/src/messages.js';
 import type { StopConditionsSpec } from '../../../../schemas/src/study-spec.js';
 import { runLogger, type RunIdentity } from '../log-context.js';
-import { headRunsFor } from '../decisions/adaptive-repeats.js';
 import { evaluateStopConditions, mayStartAnotherExperiment } from '../decisions/stop-conditions.js';
 import type { AgentGone, Executor, RunVerdict, Slot } from '../executors/executor.js';
 import { ConflictError, ExperimentCapError } from '../errors.js';
@@ -24,7 +23,7 @@ import { reapplyProposalsMadeAhead, reapplyStaleProposals, type ReapplyOutcome }
 import { adoptableRuns, AGENT_RESULT_SETTLE_MS, sleep, type LivenessOptions } from './liveness.js';
 import { hasEnded, type ExperimentDecision } from './decide-experiment.js';
 import { decideStagedExperiment, stageContextFor } from './decide-stage.js';
-import { pooledEvidenceFor } from './pooled-evidence.js';
+import { pooledEvidenceFor, queueHeadRuns } from './pooled-evidence.js';
 import { rankGeneration, type GenerationMember } from './decide-generation.js';
 import { EarlyStopper, isEarlyStopped } from './early-stopping.js';
 import { adoptBestHeads, adoptionRoundOf } from './branch-adoption.js';
@@ -656,15 +655,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     if (added === 0) return;
     if (role === 'working' && decision.stats) {
       // The head runs again beside the candidate, so that both sides of the comparison grow (its runs count for every candidate from it).
-      const headRuns = headRunsFor(study.spec.decision, decision.stats.nHead, decision.stats.nCandidate + added);
-      await store.addRuns({
-        experimentId: experiment.id,
-        runIds: Array.from({ length: headRuns }, () => randomUUID()),
-        role: 'reference',
-        revisionId: branch.headRevisionId,
-        whenCount: runs.filter((r) => r.role === 'reference').length,
-        stage: experiment.stageReached,
-      });
+      const referenceSoFar = runs.filter((r) => r.role === 'reference').length;
+      await queueHeadRuns(store, study.spec, experiment, branch, { head: decision.stats.nHead, candidateAfter: decision.stats.nCandidate + added, referenceSoFar });
     }
     // With stages, what the reader counts is the runs at the stage deciding it, not the screen's before it.
     const atStage = runs.filter((r) => r.role === role && r.stage === experiment.stageReached).length;
