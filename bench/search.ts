@@ -8,8 +8,8 @@
 //
 //   npm run build && npx tsx bench/search.ts [--studies 3] [--experiments 41] [--branches 8] [--sigma 0.01] [--slots 2]
 //       [--rules strict,noise-aware] [--noops 20]
-//   rules: strict, noise-aware, noise-aware-m16 (adaptive repeats up to 16, the head alongside, inconclusive
-//   changes retried). With few no-ops (--noops 3: 6 moves a head) and one branch, changes are retried.
+//   rules: strict, noise-aware, noise-aware-m16 and -m32 (adaptive repeats up to 16 or 32, the head alongside,
+//   inconclusive changes retried). With few no-ops (--noops 3: 6 moves a head) and one branch, changes are retried.
 import { parseArgs } from 'node:util';
 import type pg from 'pg';
 import { connectAdmin, runStudy, seededNoise } from './search-support.js';
@@ -34,6 +34,7 @@ const RULES: Record<string, string> = {
   strict: '{ rule: strict }',
   'noise-aware': '{ rule: noise-aware }',
   'noise-aware-m16': '{ rule: noise-aware, maxRepeats: 16 }',
+  'noise-aware-m32': '{ rule: noise-aware, maxRepeats: 32 }',
 };
 
 /** 1 + σ·N(0,1), the noise seeded by the study and the run's number (search-support.ts). */
