@@ -82,7 +82,7 @@ export async function createNextExperiment(input: {
     variable: proposal.variable,
     description: proposal.description,
     changeKey: proposal.invalid === undefined ? proposal.changeKey : null,
-    // With stages, a candidate starts at the first; promotion adds the next stage's runs.
+    // Its runs at the stage it starts at (a retry: at the last); promotion adds the next stage's runs.
     repeats: runStages.length,
     retry: pooledRuns !== undefined,
     maxExperiments: input.maxExperiments,
