@@ -144,6 +144,34 @@ describe('search decisions', () => {
     }
   });
 
+  it('runs the head beside a retry too, so a head kept on one run is measured again', { timeout: 120_000 }, async () => {
+    const counters = await makeStudyFolder({});
+    // X=1 is kept on one run (0.90); from it, X=2 (a real gain) first draws 0.905 and X=0 is worse beyond the noise.
+    const { rows, dir } = await run('retry-head', {
+      script: script(['X'], '[[1.0, 1.02, 0.98, 1.0], [0.90, 0.95, 0.93, 0.93], [0.905, 0.85, 0.85, 0.85]][X][k]'),
+      spec: spec(['X'], counters, 'repeats: 1\ndecision: { rule: noise-aware, maxRepeats: 4 }\nstop: { maxExperiments: 5 }')
+        .replace('choices: [0, 1]', 'choices: [0, 1, 2]'),
+    }, 1);
+    await rm(counters, { recursive: true, force: true });
+
+    const store = await openStore({ databaseUrl: fixture.database.url, poolSize: 1 });
+    try {
+      const study = (await store.findStudyBySourceDir(dir))!;
+      const experiments = (await store.listExperiments(study.id, { limit: 100 })).sort((a, b) => a.number - b.number);
+      assert.deepEqual(experiments.map((e) => [e.description, e.outcome]).slice(0, 2), [['baseline', 'baseline'], ['X 0 -> 1', 'keep']], rows.join('\n'));
+      const tries = experiments.filter((e) => e.description === 'X 1 -> 2');
+      assert.deepEqual(tries.map((e) => e.outcome), ['discard', 'keep'], rows.join('\n'));
+      const runs = await store.listRuns(tries[1]!.id);
+      const head = experiments[1]!.candidateRevisionId;
+      // One reference run when the retry was made (the head had 1 run, the retry brings the change to 2), two more with its extension.
+      assert.deepEqual(runs.sort((a, b) => a.repeatIndex - b.repeatIndex).map((r) => r.role), ['working', 'reference', 'working', 'working', 'reference', 'reference']);
+      assert.deepEqual(runs.filter((r) => r.role === 'reference').map((r) => r.revisionId), [head, head, head]);
+      assert.match(tries[1]!.reason!, /n=4\/4.*→ keep: .*pooled with 1 run of its earlier try #\d \(the same change from this head\) and 3 reference runs of the head/);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('lets a branch that fell behind by more than the noise adopt the best head, and records it', { timeout: 120_000 }, async () => {
     const counters = await makeStudyFolder({});
     // A is a real gain and B a real loss, each far beyond the noise; the two branches try different ones first.
