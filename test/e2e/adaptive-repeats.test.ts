@@ -1,5 +1,6 @@
 // Adaptive repeats through the real CLI, controller and agents: a candidate whose real gain is hidden by
-// the noise after one run is run again, doubling, until the gain is beyond the noise, and then kept. The
+// the noise after one run is run again, doubling, with its head alongside, until the gain is beyond the
+// noise, and then kept. The
 // script's noise is a fixed alternating sequence (one slot, so the runs go in order), which makes every
 // step of the decision predictable.
 import assert from 'node:assert/strict';
@@ -48,15 +49,17 @@ describe('adaptive repeats', () => {
       // 1 → 2, 2 → 4, 4 → 8: each time better than the head but within the noise.
       const extensions = [...result.stdout.matchAll(/↻ #1 promising, not yet beyond the noise: (\d+) → (\d+) runs/g)].map((m) => `${m[1]}→${m[2]}`);
       assert.deepEqual(extensions, ['1→2', '2→4', '4→8'], result.stdout);
-      assert.equal(Number(await readFile(join(fixture.scratch, 'counter'), 'utf8')), 3 + 8, 'the baseline ran 3 times and the candidate 8');
+      // The head runs beside the extensions, up to the candidate's count: none at 1 → 2 (it has 3), 1 at 2 → 4, 4 at 4 → 8.
+      assert.equal(Number(await readFile(join(fixture.scratch, 'counter'), 'utf8')), 3 + 8 + 5, 'the baseline ran 3 times, the candidate 8 and the head 5 more');
 
       const rows = await resultsRows(join(fixture.scratch, 'out'));
       assert.deepEqual(rows.map((row) => row[3]), ['keep', 'keep']);
       assert.equal(rows[1]![1], '0.988000');
       const changelog = await readFile(join(fixture.scratch, 'out', 'changelog.md'), 'utf8');
-      // By hand: the 8 runs' σ (0.0107, 7 dof) pooled with the baseline's (0.0115, 2 dof) is 0.011; the
-      // threshold is t(0.95, 9)·σ·√(1/8 + 1/3) = 0.014, less than the gain of 0.0153.
-      assert.match(changelog, /\*\*Result:\*\* Δ=-0\.015 \(better\), σ=0\.011, n=8\/3, threshold=0\.014, p=0\.034 → keep/);
+      // By hand: the head's 8 runs (the baseline's 3 and 5 reference runs) and the candidate's 8 alternate ±0.01,
+      // so Δ is the true gain, 0.012, and each side's σ is 0.0107 (7 dof); the threshold is
+      // t(0.95, 14)·σ·√(1/8 + 1/8) = 0.0094. Against the baseline's 3 runs alone it was 0.014.
+      assert.match(changelog, /\*\*Result:\*\* Δ=-0\.0120 \(better\), σ=0\.0107, n=8\/8, threshold=0\.0094, p=0\.021 → keep: .*; pooled with 5 reference runs of the head/);
       assert.match(changelog, /\*\*Repeats:\*\* 8 runs: promising but not yet beyond the noise after 1, it was run again \(adaptive repeats\)/);
     } finally {
       await rm(dir, { recursive: true, force: true });
