@@ -92,7 +92,7 @@ const experimentFields = {
   modelUsage: Json("What proposing it cost: { model, calls, inputTokens, outputTokens, cacheCreationTokens, cacheReadTokens, costUsd }, or null."),
   repeats: Type.Integer(),
   stageReached: Type.Integer({ description: 'The furthest stage (spec.stages, 0-based) it ran at; 0 in a study without stages.' }),
-  stageVerdicts: Json('Each earlier stage\'s verdict on it ({ stage, name, rule, promoted, mean, n, headMean?, margin?, rank?, of?, summary }), in stage order.'),
+  stageVerdicts: Json('Each earlier stage\'s verdict on it ({ stage, name, rule, promoted, mean, n, headMean?, margin?, rank?, of?, untrusted?, audited?, skipped?, summary }), in stage order; a skipped stage (its screen distrusted) has mean null and n 0.'),
   score: Nullable(Type.Number()),
   peakMemoryMb: Nullable(Type.Number()),
   stats: Json('The statistics behind the decision (delta, sigma, threshold, n, p; guards: each guard\'s verdict { name, kind, passed, runs, failure? }), or null.'),
