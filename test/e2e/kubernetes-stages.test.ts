@@ -117,7 +117,7 @@ describe('a study with stages on Kubernetes', () => {
     const loaded = await loadStudyFolder(dir);
     const study: StudyRow = await createStudy(store, { spec: loaded.spec, specHash: loaded.specHash, files: loaded.files, sourceDir: dir });
     const env = readControllerEnv({
-      NATS_URL: nats.url, AUTORESEARCH_EXECUTOR: 'kubernetes', AUTORESEARCH_K8S_NAMESPACE: NAMESPACE, AUTORESEARCH_K8S_START_TIMEOUT_SECONDS: '30',
+      NATS_URL: nats.url, AUTORESEARCH_EXECUTOR: 'kubernetes', AUTORESEARCH_K8S_NAMESPACE: NAMESPACE, AUTORESEARCH_K8S_START_TIMEOUT_SECONDS: '120',
       AUTORESEARCH_CONTROLLER_ID: 'controller-a', PATH: process.env.PATH,
     });
     controller = await startController({
